@@ -1,0 +1,26 @@
+# Copyright 2026 EC Reconcile contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "E-commerce Reconciliation",
+    "summary": "Import platform bills, match them to orders, flag exceptions "
+    "and post vouchers (电商智能对账)",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/ec-reconcile/ec-reconcile",
+    "author": "EC Reconcile contributors",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["sale_stock", "account"],
+    "external_dependencies": {"python": ["openpyxl"]},
+    "data": [
+        "security/ec_reconcile_groups.xml",
+        "security/ir.model.access.csv",
+        "security/ec_reconcile_security.xml",
+        "views/ec_shop_views.xml",
+        "views/ec_reconcile_menus.xml",
+    ],
+    "demo": [
+        "demo/ec_shop_demo.xml",
+    ],
+}

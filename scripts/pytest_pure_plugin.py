@@ -1,0 +1,16 @@
+# Copyright 2026 EC Reconcile contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Pytest plugin for the database-free developer loop (scripts/pytest-pure).
+
+Makes ``odoo.addons.ec_*`` importable without a database, so plain-Python
+tests (parsers, platform clients) run in a second. The full suite always
+runs through pytest-odoo (``make test``).
+"""
+
+import pathlib
+
+import odoo.addons
+
+_ADDONS = pathlib.Path(__file__).resolve().parents[1] / "addons"
+if str(_ADDONS) not in odoo.addons.__path__:
+    odoo.addons.__path__.append(str(_ADDONS))
