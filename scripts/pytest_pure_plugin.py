@@ -14,3 +14,12 @@ import odoo.addons
 _ADDONS = pathlib.Path(__file__).resolve().parents[1] / "addons"
 if str(_ADDONS) not in odoo.addons.__path__:
     odoo.addons.__path__.append(str(_ADDONS))
+
+# With --import-mode=importlib pytest may import an add-on under its bare name
+# (``ec_reconcile``); Odoo models must live under ``odoo.addons``: alias them.
+import importlib  # noqa: E402
+import sys  # noqa: E402
+
+for _addon in ("ec_reconcile", "ec_connectors"):
+    if (_ADDONS / _addon / "__init__.py").exists():
+        sys.modules.setdefault(_addon, importlib.import_module(f"odoo.addons.{_addon}"))

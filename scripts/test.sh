@@ -20,7 +20,7 @@ start=$(date +%s)
 drop_db "$DB"
 log "creating database $DB and installing $MODULES (log: $LOGDIR/install.log)"
 if ! "${ODOO_CMD[@]}" --addons-path="$ADDONS" -d "$DB" -i "$MODULES" \
-    --without-demo=all --stop-after-init --http-interface=127.0.0.1 \
+    --stop-after-init --http-interface=127.0.0.1 \
     --log-level=warn --logfile="$LOGDIR/install.log"; then
     tail -n 40 "$LOGDIR/install.log" >&2
     die "installing $MODULES failed (see $LOGDIR/install.log)"

@@ -18,6 +18,10 @@
         "security/ir.model.access.csv",
         "security/ec_reconcile_security.xml",
         "views/ec_shop_views.xml",
+        "views/ec_settlement_views.xml",
+        "views/ec_settlement_line_views.xml",
+        "views/ec_fee_kind_mapping_views.xml",
+        "wizard/ec_settlement_import_views.xml",
         "views/ec_reconcile_menus.xml",
     ],
     "demo": [

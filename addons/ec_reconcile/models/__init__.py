@@ -1,2 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import ec_shop
+from . import ec_settlement_line
+from . import ec_settlement
+from . import ec_fee_kind_mapping

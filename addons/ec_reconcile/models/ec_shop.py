@@ -1,6 +1,6 @@
 # Copyright 2026 EC Reconcile contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import fields, models
 
 # Values shared with the plain-Python parsers (ParsedBill.platform).
 PLATFORM_SELECTION = [
@@ -57,7 +57,6 @@ class EcShop(models.Model):
         tracking=True,
     )
     platform_account = fields.Char(
-        string="Platform Account",
         help="Account or merchant id printed on the bills (e.g. Alipay PID, "
         "WeChat Pay merchant id). Used to detect the shop of an uploaded bill.",
         tracking=True,
@@ -114,12 +113,3 @@ class EcShop(models.Model):
         "CHECK(tolerance_amount >= 0 AND tolerance_percent >= 0)",
         "Tolerances cannot be negative.",
     )
-
-    @api.depends("name", "platform")
-    def _compute_display_name(self):
-        labels = dict(self._fields["platform"]._description_selection(self.env))
-        for shop in self:
-            platform = labels.get(shop.platform, "")
-            shop.display_name = (
-                f"{shop.name} ({platform})" if platform and shop.name else shop.name
-            )

@@ -28,9 +28,6 @@ class TestEcShop(EcReconcileCase):
             "ec_user_ab", [USER], companies=cls.company | cls.company_b
         )
 
-    def test_display_name_shows_platform(self):
-        self.assertEqual(self.shop_a.display_name, "Tmall A (Tmall)")
-
     def test_user_of_company_a_sees_no_shop_of_company_b(self):
         shops = self.env["ec.shop"].with_user(self.user_a).search([])
         self.assertIn(self.shop_a, shops)

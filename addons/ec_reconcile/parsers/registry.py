@@ -1,0 +1,220 @@
+# Copyright 2026 EC Reconcile contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Choose a parser from a file's content and run it.
+
+Parsers register themselves with ``@register``. ``parse_file`` unpacks ZIP
+archives (safely), asks every parser to ``sniff`` each file and runs the one
+with the best score. The file name is never used to choose.
+"""
+
+import io
+import json
+import posixpath
+import zipfile
+
+from .base import BillParseError, decode_bytes, looks_binary
+
+_PARSERS = []
+
+# Limits against hostile archives: total uncompressed size, members, ratio.
+MAX_ZIP_TOTAL = 1024 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+MAX_ZIP_RATIO = 200
+
+
+def register(parser_class):
+    """Class decorator adding a parser to the registry."""
+    _PARSERS.append(parser_class)
+    return parser_class
+
+
+def parsers():
+    return list(_PARSERS)
+
+
+def get_parser(code):
+    for parser_class in _PARSERS:
+        if parser_class.code == code:
+            return parser_class
+    raise KeyError(code)
+
+
+class BillSource:
+    """One file to parse, with lazily computed views of its content.
+
+    ``text`` is the decoded text (BOM → UTF-8 → GB18030), ``json`` the
+    decoded JSON document or ``None``. Tabular views (``rows``) are added by
+    the tabular module.
+    """
+
+    def __init__(self, filename, data):
+        self.filename = filename or "upload"
+        self.data = data
+        self._text = None
+        self._json = False
+
+    @property
+    def text(self):
+        if self._text is None:
+            self._text = decode_bytes(self.data, filename=self.filename)
+        return self._text
+
+    @property
+    def json(self):
+        if self._json is False:
+            self._json = None
+            head = self.data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+            if head[:1] in (b"{", b"["):
+                try:
+                    self._json = json.loads(self.text)
+                except (ValueError, BillParseError):
+                    self._json = None
+        return self._json
+
+    @property
+    def is_zip(self):
+        return self.data[:4] == b"PK\x03\x04"
+
+    @property
+    def is_xlsx(self):
+        if not self.is_zip:
+            return False
+        try:
+            with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            return False
+        return "[Content_Types].xml" in names and any(
+            name.startswith("xl/") for name in names
+        )
+
+
+class BillParser:
+    """Interface of a parser. Subclasses set the class attributes."""
+
+    code = None  # unique, e.g. "alipay_signcustomer"
+    label = None  # human name, e.g. "Alipay account bill (账务明细)"
+    platform = None  # ec.shop platform value, e.g. "alipay"
+    channel = None  # namespace of transaction ids, e.g. "alipay"
+    version = "1"
+
+    @classmethod
+    def sniff(cls, source):
+        """Return a score > 0 when this parser recognises ``source``."""
+        raise NotImplementedError
+
+    def parse(self, source):
+        """Return a ``ParsedBill``; raise ``BillParseError`` on bad input."""
+        raise NotImplementedError
+
+
+def _safe_member_name(name):
+    """Refuse absolute paths and parent references in archive names."""
+    normalized = posixpath.normpath(name.replace("\\", "/"))
+    return not (
+        normalized.startswith("/")
+        or normalized.startswith("../")
+        or normalized == ".."
+        or ":" in normalized.split("/")[0]
+    )
+
+
+def _member_filename(info):
+    # Alipay zips carry GBK names without the UTF-8 flag (bit 11).
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def iter_zip_members(filename, data):
+    """Yield (name, bytes) of the files inside a ZIP, refusing bombs."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise BillParseError(f"damaged ZIP archive: {exc}", filename=filename) from None
+    with archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        if len(infos) > MAX_ZIP_MEMBERS:
+            raise BillParseError(
+                f"ZIP archive holds {len(infos)} files (limit {MAX_ZIP_MEMBERS})",
+                filename=filename,
+            )
+        total = sum(info.file_size for info in infos)
+        if total > MAX_ZIP_TOTAL or total > MAX_ZIP_RATIO * max(len(data), 1):
+            raise BillParseError(
+                f"ZIP archive expands to {total} bytes from {len(data)}: "
+                "refused as a possible ZIP bomb",
+                filename=filename,
+            )
+        for info in infos:
+            name = _member_filename(info)
+            if not _safe_member_name(name):
+                raise BillParseError(
+                    f"ZIP member name {name!r} points outside the archive",
+                    filename=filename,
+                )
+            with archive.open(info) as member:
+                # Read at most the declared size + 1 to catch lying headers.
+                content = member.read(info.file_size + 1)
+            if len(content) > info.file_size:
+                raise BillParseError(
+                    f"ZIP member {name!r} is larger than declared",
+                    filename=filename,
+                )
+            yield f"{filename}/{name}", content
+
+
+def detect(source):
+    """Return the parser class that best recognises ``source``."""
+    best, best_score = None, 0
+    for parser_class in _PARSERS:
+        try:
+            score = parser_class.sniff(source)
+        except BillParseError:
+            score = 0
+        if score and score > best_score:
+            best, best_score = parser_class, score
+    return best
+
+
+def parse_file(filename, data, *, parser_code=None):
+    """Parse a file (or every bill inside a ZIP) into ``ParsedBill`` objects.
+
+    Summary companions inside a ZIP (e.g. Alipay ``(汇总)`` files) are
+    skipped when no parser claims them; any other unknown file is an error.
+    """
+    if not data:
+        raise BillParseError("the file is empty", filename=filename)
+    source = BillSource(filename, data)
+    if source.is_zip and not source.is_xlsx:
+        bills = []
+        for name, content in iter_zip_members(filename, data):
+            try:
+                bills.extend(parse_file(name, content, parser_code=parser_code))
+            except BillParseError:
+                if "汇总" in name:
+                    continue
+                raise
+        if not bills:
+            raise BillParseError("the ZIP archive holds no bill", filename=filename)
+        return bills
+    if parser_code:
+        parser_class = get_parser(parser_code)
+    else:
+        if looks_binary(data) and not source.is_xlsx:
+            raise BillParseError(
+                "binary content: not a CSV, TSV, XLSX, JSON or ZIP bill",
+                filename=filename,
+            )
+        parser_class = detect(source)
+        if parser_class is None:
+            raise BillParseError(
+                "unknown bill layout: no parser recognises the header or content",
+                filename=filename,
+            )
+    parsed = parser_class().parse(source)
+    parsed.filename = parsed.filename or filename
+    return [parsed]
