@@ -32,11 +32,14 @@ fi
 log "installed in $(($(date +%s) - start)) s"
 
 cd "$ROOT"
-paths=(addons/ec_reconcile/tests addons/ec_connectors/tests)
-[[ -d tests/e2e ]] && paths+=(tests/e2e)
+paths=()
+for dir in addons/ec_reconcile/tests addons/ec_connectors/tests tests/e2e; do
+    [[ -d "$dir" ]] && paths+=("$dir")
+done
 set +e
 "$PYTHON" -m pytest -p no:cacheprovider --odoo-database="$DB" \
     --odoo-addons-path="$ADDONS" --odoo-log-level=warn \
+    --odoo-extra=http-interface=127.0.0.1 \
     -o python_files='test_*.py' -q "${paths[@]}" "$@"
 rc=$?
 set -e
