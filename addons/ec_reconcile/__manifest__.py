@@ -21,7 +21,12 @@
         "views/ec_settlement_views.xml",
         "views/ec_settlement_line_views.xml",
         "views/ec_fee_kind_mapping_views.xml",
+        "wizard/ec_exception_resolve_views.xml",
+        "views/ec_exception_views.xml",
+        "views/sale_order_views.xml",
         "wizard/ec_settlement_import_views.xml",
+        "wizard/ec_reconcile_run_views.xml",
+        "data/ir_cron_data.xml",
         "views/ec_reconcile_menus.xml",
     ],
     "demo": [

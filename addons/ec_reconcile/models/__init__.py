@@ -3,3 +3,7 @@ from . import ec_shop
 from . import ec_settlement_line
 from . import ec_settlement
 from . import ec_fee_kind_mapping
+from . import ec_exception
+from . import ec_fee_allocation
+from . import sale_order
+from . import sale_order_line

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..parsers import BillParseError, BillRowErrors, parse_file
-from ..tools import ledger
+from ..tools import ledger, matching
 from .ec_settlement_line import KIND_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -435,6 +435,7 @@ class EcSettlement(models.Model):
             company_id=self.company_id.id,
             currency_id=currency.id,
             platform=self.shop_id.platform,
+            tz_name=self.shop_id.tz,
             uid=self.env.uid,
             parsed=parsed,
         )
@@ -485,6 +486,47 @@ class EcSettlement(models.Model):
             "url": f"/web/content/{self.attachment_id.id}?download=true",
             "target": "self",
         }
+
+    # ------------------------------------------------------------------
+    # Matching
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _run_matching(self, shops=None):
+        """Match every row of ``shops`` (default: all) and sync exceptions."""
+        shops = shops if shops is not None else self.env["ec.shop"].search([])
+        self.env["ec.exception"].check_access("create")
+        if not shops:
+            return {}
+        return matching.run(self.env, shops)
+
+    def action_match(self):
+        stats = self._run_matching(self.shop_id)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Matching done"),
+                "message": self.env._(
+                    "%(rows)s rows matched to orders, %(open)s open exceptions "
+                    "(%(new)s new, %(closed)s closed).",
+                    rows=stats.get("rows_linked", 0),
+                    open=stats.get("exceptions_open", 0),
+                    new=stats.get("exceptions_created", 0),
+                    closed=stats.get("exceptions_closed", 0),
+                ),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    @api.model
+    def _cron_match(self):
+        """Scheduled matching, one shop per batch with committed progress."""
+        shops = self.env["ec.shop"].search([])
+        for index, shop in enumerate(shops):
+            self._run_matching(shop)
+            self.env["ir.cron"]._commit_progress(1, remaining=len(shops) - index - 1)
 
     @api.model
     def _kind_selection(self):

@@ -4,6 +4,15 @@ from odoo import fields, models
 
 from .ec_shop import PLATFORM_SELECTION
 
+LINE_MATCH_STATES = [
+    ("new", "Not Matched Yet"),
+    ("matched", "Matched to Order"),
+    ("unknown_order", "Unknown Order"),
+    ("shop_level", "Shop Level"),
+    ("payout_matched", "Payout Matched"),
+    ("payout_unmatched", "Payout Without Bank Line"),
+]
+
 KIND_SELECTION = [
     ("sale", "Sale"),
     ("refund", "Refund"),
@@ -80,6 +89,13 @@ class EcSettlementLine(models.Model):
     balance = fields.Monetary(currency_field="currency_id", readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     date = fields.Datetime(index=True, readonly=True)
+    date_local = fields.Date(
+        string="Bill Day",
+        index=True,
+        readonly=True,
+        help="The row's day in the shop's time zone: bills, postings and "
+        "reports count days the way the platform does.",
+    )
     counterparty = fields.Char(readonly=True)
     description = fields.Char(readonly=True)
     row_number = fields.Integer(
@@ -103,11 +119,48 @@ class EcSettlementLine(models.Model):
         help="A later bill repeated this transaction id with different data.",
     )
 
+    # Matching (written in bulk by tools/matching.py)
+    match_state = fields.Selection(
+        LINE_MATCH_STATES,
+        default="new",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    sale_order_id = fields.Many2one(
+        "sale.order", string="Sale Order", readonly=True, index="btree_not_null"
+    )
+    sale_order_line_id = fields.Many2one(
+        "sale.order.line", string="Order Line", readonly=True
+    )
+    statement_line_id = fields.Many2one(
+        "account.bank.statement.line",
+        string="Bank Statement Line",
+        readonly=True,
+        index="btree_not_null",
+        help="For payouts: the bank line that received the money.",
+    )
+    exception_ids = fields.Many2many(
+        "ec.exception",
+        "ec_exception_settlement_line_rel",
+        "line_id",
+        "exception_id",
+        string="Exceptions",
+        readonly=True,
+    )
+
     _shop_channel_transaction_uniq = models.UniqueIndex(
         "(shop_id, channel, transaction_id)",
         "A transaction can only be imported once per shop and channel.",
     )
     _settlement_kind_idx = models.Index("(settlement_id, kind)")
+    _shop_order_ref_idx = models.Index(
+        "(shop_id, order_ref) WHERE order_ref IS NOT NULL"
+    )
+
+    def action_open_order(self):
+        self.ensure_one()
+        return self.sale_order_id._get_records_action()
 
     def action_open_settlement(self):
         self.ensure_one()

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
+from odoo.addons.base.models.res_partner import _tz_get
+
 # Values shared with the plain-Python parsers (ParsedBill.platform).
 PLATFORM_SELECTION = [
     ("taobao", "Taobao"),
@@ -102,6 +104,33 @@ class EcShop(models.Model):
         string="Settlement Delay (days)",
         default=15,
         help="A delivered order not settled after this many days is an exception.",
+    )
+    writeoff_limit = fields.Monetary(
+        string="Write-off Limit",
+        currency_field="currency_id",
+        default=10.0,
+        help="Largest difference a reconciliation user may write off alone; "
+        "above it a manager must do it.",
+    )
+    allocation_base = fields.Selection(
+        [("revenue", "Settled revenue"), ("orders", "Number of orders")],
+        default="revenue",
+        required=True,
+        help="How shop-level fees (ads, deposits, service charges) are spread "
+        "over the orders settled the same day, for profit per order and SKU.",
+    )
+    payout_window_days = fields.Integer(
+        string="Payout Window (days)",
+        default=5,
+        help="Days after a payout within which its bank statement line is expected.",
+    )
+    tz = fields.Selection(
+        _tz_get,
+        string="Time Zone",
+        default="Asia/Shanghai",
+        required=True,
+        help="Days of the shop's bills (posting per day, aging, reports) are "
+        "counted in this time zone.",
     )
     note = fields.Html()
 

@@ -7,15 +7,18 @@ ON CONFLICT DO NOTHING): no ORM call per row, so a month of rows imports at
 tens of thousands of rows per second.
 """
 
+import datetime as dt
 import hashlib
 import io
 import json
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from ..parsers import base as parser_base
 from ..parsers import registry
 
 _ZERO = Decimal("0")
+UTC = dt.UTC
 _HASH_QUANTUM = Decimal("0.000001")
 
 # Which shop platforms a bill of a given platform can belong to.
@@ -42,6 +45,7 @@ LINE_COLUMNS = (
     "amount",
     "balance",
     "date",
+    "date_local",
     "counterparty",
     "description",
     "row_number",
@@ -50,6 +54,7 @@ LINE_COLUMNS = (
     "flags",
     "is_unclassified",
     "is_conflict",
+    "match_state",
     "create_uid",
     "write_uid",
     "create_date",
@@ -186,7 +191,7 @@ def _copy_text(value):
     return text
 
 
-def _line_record(line, fixed, uid, now):
+def _line_record(line, fixed, uid, now, tz):
     flags = line.flags
     return (
         *fixed,
@@ -198,6 +203,7 @@ def _line_record(line, fixed, uid, now):
         line.amount,
         line.balance,
         line.date.strftime("%Y-%m-%d %H:%M:%S") if line.date else None,
+        _local_day(line.date, tz),
         (line.counterparty or None) and line.counterparty[:256],
         (line.description or None) and line.description[:1024],
         line.row_number,
@@ -206,6 +212,7 @@ def _line_record(line, fixed, uid, now):
         ",".join(flags) if flags else None,
         parser_base.FLAG_UNCLASSIFIED in flags,
         False,
+        "new",
         uid,
         uid,
         now,
@@ -213,8 +220,14 @@ def _line_record(line, fixed, uid, now):
     )
 
 
+def _local_day(moment, tz):
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(tz).strftime("%Y-%m-%d")
+
+
 def insert_lines(
-    cr, *, bill_id, shop_id, company_id, currency_id, platform, uid, parsed
+    cr, *, bill_id, shop_id, company_id, currency_id, platform, uid, parsed, tz_name
 ):
     """Insert the rows of ``parsed``; skip ids already imported; find conflicts.
 
@@ -225,10 +238,11 @@ def insert_lines(
     cr.execute("SELECT now() AT TIME ZONE 'UTC'")
     now = cr.fetchone()[0].strftime("%Y-%m-%d %H:%M:%S.%f")
     fixed = (bill_id, shop_id, company_id, currency_id, platform, parsed.channel)
+    tz = ZoneInfo(tz_name or "UTC")
     buffer = io.StringIO()
     write = buffer.write
     for line in parsed.lines:
-        record = _line_record(line, fixed, uid, now)
+        record = _line_record(line, fixed, uid, now, tz)
         write("\t".join(map(_copy_text, record)))
         write("\n")
     buffer.seek(0)
@@ -265,9 +279,16 @@ def insert_lines(
              WHERE line.row_hash != s.row_hash
             """
         )
-        for txn, row_number, line_id, other_bill, kind, amount, order_ref, raw in (
-            cr.fetchall()
-        ):
+        for (
+            txn,
+            row_number,
+            line_id,
+            other_bill,
+            kind,
+            amount,
+            order_ref,
+            raw,
+        ) in cr.fetchall():
             conflicts.append(
                 {
                     "transaction_id": txn,

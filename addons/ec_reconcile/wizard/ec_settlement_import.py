@@ -35,6 +35,9 @@ class EcSettlementImport(models.TransientModel):
             )
         # The uploaded temporary attachments are copied onto the bills.
         self.attachment_ids.sudo().unlink()
+        imported = bills.filtered(lambda b: b.state != "error")
+        if imported:
+            Settlement._run_matching(imported.shop_id)
         return self._result_action(bills)
 
     def _result_action(self, bills):
