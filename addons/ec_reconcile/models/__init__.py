@@ -7,3 +7,6 @@ from . import ec_exception
 from . import ec_fee_allocation
 from . import sale_order
 from . import sale_order_line
+from . import ec_kind
+from . import ec_voucher_template
+from . import account_move

@@ -50,6 +50,55 @@ class EcFeeKindMapping(models.Model):
             mapping.display_name = f"{labels.get(mapping.kind, '')} ({scope})"
 
     @api.model
+    def _default_accounts(self, company):
+        """Sensible accounts of ``company`` for each non-income kind."""
+        Account = self.env["account.account"].with_company(company)
+
+        def first(account_type):
+            return Account.search(
+                [
+                    ("account_type", "=", account_type),
+                    ("company_ids", "in", company.ids),
+                ],
+                order="code",
+                limit=1,
+            )
+
+        expense = first("expense")
+        other_income = first("income_other") or first("income")
+        current_assets = first("asset_current")
+        return {
+            "commission": expense,
+            "service_fee": expense,
+            "payment_fee": expense,
+            "shipping_fee": expense,
+            "merchant_coupon": expense,
+            "ads": expense,
+            "tax": expense,
+            "adjustment": expense,
+            "rebate": other_income,
+            "deposit": current_assets,
+            "payout": company.transfer_account_id,
+            "other": company.account_journal_suspense_account_id or expense,
+        }
+
+    def action_create_defaults(self):
+        """Map every kind left unmapped to a sensible account of the company."""
+        company = self.env.company
+        existing = set(
+            self.search(
+                [("company_id", "=", company.id), ("shop_id", "=", False)]
+            ).mapped("kind")
+        )
+        vals_list = [
+            {"kind": kind, "account_id": account.id, "company_id": company.id}
+            for kind, account in self._default_accounts(company).items()
+            if account and kind not in existing
+        ]
+        self.create(vals_list)
+        return True
+
+    @api.model
     def _get_mapping(self, shops):
         """{(shop_id, kind): mapping} with shop rows overriding company rows."""
         companies = shops.company_id

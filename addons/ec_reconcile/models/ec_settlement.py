@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..parsers import BillParseError, BillRowErrors, parse_file
-from ..tools import ledger, matching
+from ..tools import ledger, matching, posting
 from .ec_settlement_line import KIND_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -527,6 +527,117 @@ class EcSettlement(models.Model):
         for index, shop in enumerate(shops):
             self._run_matching(shop)
             self.env["ir.cron"]._commit_progress(1, remaining=len(shops) - index - 1)
+
+    # ------------------------------------------------------------------
+    # Posting
+    # ------------------------------------------------------------------
+
+    move_ids = fields.One2many("account.move", "ec_settlement_id", string="Entries")
+    move_count = fields.Integer(compute="_compute_move_count", string="Entries Count")
+    unposted_count = fields.Integer(compute="_compute_move_count")
+
+    def _compute_move_count(self):
+        moves = dict(
+            self.env["account.move"]._read_group(
+                [("ec_settlement_id", "in", self.ids), ("state", "=", "posted")],
+                ["ec_settlement_id"],
+                ["__count"],
+            )
+        )
+        unposted = dict(
+            self.env["ec.settlement.line"]._read_group(
+                [("settlement_id", "in", self.ids), ("move_id", "=", False)],
+                ["settlement_id"],
+                ["__count"],
+            )
+        )
+        for bill in self:
+            bill.move_count = moves.get(bill, 0)
+            bill.unposted_count = unposted.get(bill, 0)
+
+    def action_post(self):
+        """Post the bills' rows as the voucher templates say (never twice)."""
+        self.env["account.move"].check_access("create")
+        errors = self.filtered(lambda b: b.state == "error")
+        if errors:
+            raise UserError(
+                self.env._(
+                    "Bills in error cannot be posted: %(names)s",
+                    names=", ".join(errors.mapped("display_name")),
+                )
+            )
+        # Rows are matched first, so income reaches the receivable.
+        unmatched = self.filtered(lambda b: b.state == "parsed")
+        if unmatched:
+            self._run_matching(unmatched.shop_id)
+        stats = posting.post(self.env, self)
+        for bill in self:
+            bill.message_post(
+                body=self.env._(
+                    "Posted: %(moves)s entries for %(rows)s rows.",
+                    moves=stats["moves"],
+                    rows=stats["rows"],
+                )
+            )
+        return stats
+
+    def action_reverse(self):
+        """Reverse the bills' entries; their rows are ready to post again."""
+        for bill in self:
+            moves = bill.line_ids.move_id.filtered(lambda m: m.state == "posted")
+            if not moves:
+                continue
+            moves._reverse_moves(
+                default_values_list=[
+                    {
+                        "date": move.date,
+                        "ref": self.env._("Reversal of %(ref)s", ref=move.ref),
+                    }
+                    for move in moves
+                ],
+                cancel=True,
+            )
+            self.env["ec.settlement.line"].flush_model()
+            self.env.cr.execute(
+                "UPDATE ec_settlement_line SET move_id = NULL "
+                "WHERE settlement_id = %s AND move_id = ANY(%s)",
+                [bill.id, moves.ids],
+            )
+            self.env["ec.settlement.line"].invalidate_model(["move_id"])
+            bill.message_post(
+                body=self.env._(
+                    "Reversed %(count)s entries: %(names)s. The rows can be posted "
+                    "again.",
+                    count=len(moves),
+                    names=", ".join(moves.mapped("name")),
+                )
+            )
+        self._update_posted_state()
+        return True
+
+    def _update_posted_state(self):
+        self.env["ec.settlement.line"].flush_model(["move_id", "settlement_id"])
+        for bill in self.filtered(lambda b: b.state != "error"):
+            self.env.cr.execute(
+                "SELECT count(*) FILTER (WHERE move_id IS NULL), count(*), "
+                "bool_or(match_state != 'new') "
+                "FROM ec_settlement_line WHERE settlement_id = %s",
+                [bill.id],
+            )
+            unposted, total, matched = self.env.cr.fetchone()
+            if total and not unposted:
+                state = "posted"
+            elif bill.state == "posted":
+                state = "matched" if matched else "parsed"
+            else:
+                continue
+            if bill.state != state:
+                bill.state = state
+
+    def action_view_moves(self):
+        self.ensure_one()
+        moves = self.line_ids.move_id | self.move_ids
+        return moves._get_records_action(name=self.env._("Journal Entries"))
 
     @api.model
     def _kind_selection(self):

@@ -140,6 +140,15 @@ class EcSettlementLine(models.Model):
         index="btree_not_null",
         help="For payouts: the bank line that received the money.",
     )
+    move_id = fields.Many2one(
+        "account.move",
+        string="Journal Entry",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+        help="The entry that posted this row: a row is never posted twice.",
+    )
     exception_ids = fields.Many2many(
         "ec.exception",
         "ec_exception_settlement_line_rel",
@@ -157,6 +166,10 @@ class EcSettlementLine(models.Model):
     _shop_order_ref_idx = models.Index(
         "(shop_id, order_ref) WHERE order_ref IS NOT NULL"
     )
+
+    def action_open_move(self):
+        self.ensure_one()
+        return self.move_id._get_records_action()
 
     def action_open_order(self):
         self.ensure_one()

@@ -142,3 +142,16 @@ class EcShop(models.Model):
         "CHECK(tolerance_amount >= 0 AND tolerance_percent >= 0)",
         "Tolerances cannot be negative.",
     )
+
+    def action_invoice_delivered_orders(self):
+        invoices = self.env["sale.order"]._ec_invoice_delivered(self)
+        if not invoices:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "message": self.env._("No delivered order left to invoice."),
+                    "type": "info",
+                },
+            }
+        return invoices._get_records_action(name=self.env._("Invoices"))

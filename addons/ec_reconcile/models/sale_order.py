@@ -84,6 +84,44 @@ class SaleOrder(models.Model):
             order.ec_settlement_line_count = lines.get(order, 0)
             order.ec_exception_count = exceptions.get(order, 0)
 
+    @api.model
+    def _ec_invoice_delivered(self, shops=None):
+        """Invoice delivered platform orders: one invoice per shop and day.
+
+        Sellers without per-order invoices still get a receivable for the
+        bills to clear; the invoice date is the delivery day.
+        """
+        domain = [
+            ("ec_shop_id", "!=", False),
+            ("state", "=", "sale"),
+            ("invoice_status", "=", "to invoice"),
+        ]
+        if shops is not None:
+            domain.append(("ec_shop_id", "in", shops.ids))
+        orders = self.search(domain)
+        groups = {}
+        for order in orders:
+            done = order.picking_ids.filtered(
+                lambda p: p.state == "done" and p.picking_type_code == "outgoing"
+            )
+            if order.picking_ids and not done:
+                continue  # not delivered yet
+            moment = max(done.mapped("date_done")) if done else order.date_order
+            day = fields.Date.context_today(order, moment)
+            groups.setdefault((order.ec_shop_id, day), self.browse())
+            groups[(order.ec_shop_id, day)] |= order
+        invoices = self.env["account.move"]
+        for (_shop, day), group in sorted(groups.items(), key=lambda g: g[0][1]):
+            created = group._create_invoices(grouped=False)
+            created.write({"invoice_date": day})
+            created.action_post()
+            invoices |= created
+        return invoices
+
+    @api.model
+    def _cron_ec_invoice_delivered(self):
+        self._ec_invoice_delivered()
+
     def action_view_ec_settlement_lines(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -2,3 +2,4 @@
 from . import test_ec_shop
 from . import test_settlement_import
 from . import test_matching
+from . import test_posting
