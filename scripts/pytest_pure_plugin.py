@@ -7,19 +7,19 @@ tests (parsers, platform clients) run in a second. The full suite always
 runs through pytest-odoo (``make test``).
 """
 
+import importlib
 import pathlib
+import sys
 
-import odoo.addons
+from odoo.modules import module as odoo_module
+from odoo.tools import config
 
 _ADDONS = pathlib.Path(__file__).resolve().parents[1] / "addons"
-if str(_ADDONS) not in odoo.addons.__path__:
-    odoo.addons.__path__.append(str(_ADDONS))
+config["addons_path"] = [str(_ADDONS)]
+odoo_module.initialize_sys_path()
 
 # With --import-mode=importlib pytest may import an add-on under its bare name
 # (``ec_reconcile``); Odoo models must live under ``odoo.addons``: alias them.
-import importlib  # noqa: E402
-import sys  # noqa: E402
-
 for _addon in ("ec_reconcile", "ec_connectors"):
     if (_ADDONS / _addon / "__init__.py").exists():
         sys.modules.setdefault(_addon, importlib.import_module(f"odoo.addons.{_addon}"))

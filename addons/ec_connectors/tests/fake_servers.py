@@ -7,7 +7,7 @@ started and stopped by the test. Each fake checks the request signature
 the way the platform documents it, with its own implementation (nothing is
 imported from ``clients``), signs its responses where the platform does
 (Alipay, WeChat Pay) and serves bills in the real layouts from the shared
-fixtures (``<repo>/../shared/fixtures/bills``). Faults can be scripted per
+fixtures (copied in ``ec_reconcile/tests/data/bills``). Faults can be scripted per
 path: ``timeout``, ``500``, ``429``, ``malformed`` and ``ratelimit`` (the
 platform's own rate-limit reply in a 200 body).
 """
@@ -36,11 +36,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-SHARED = Path(
-    os.environ.get("EC_SHARED_DIR")
-    or Path(__file__).resolve().parents[3].parent / "shared"
+# Byte-identical copies of shared/fixtures/bills live in the repository, so
+# the suite also runs where shared/ is absent (Docker, other checkouts).
+FIXTURES = Path(
+    os.environ.get("EC_FIXTURES_DIR")
+    or Path(__file__).resolve().parents[2] / "ec_reconcile" / "tests" / "data" / "bills"
 )
-FIXTURES = SHARED / "fixtures" / "bills"
 
 
 def fixture_bytes(name):
@@ -208,18 +209,22 @@ class FakeServer:
         return f"http://{host}:{port}"
 
     # scripting
-    def fail(self, kind, path=None, times=1):
-        """Make the next ``times`` requests (to ``path`` if given) fail."""
-        for _i in range(times):
-            self.faults.append((kind, path))
+    def fail(self, kind, path=None, times=1, after=0):
+        """Make the next ``times`` requests (to ``path`` if given) fail,
+        after letting ``after`` such requests through."""
+        for index in range(times):
+            self.faults.append([kind, path, after if index == 0 else 0])
 
     def hits(self, path):
         return sum(1 for request in self.requests if request.path == path)
 
     def dispatch(self, request):
         self.requests.append(request)
-        for index, (kind, path) in enumerate(self.faults):
+        for index, (kind, path, skip) in enumerate(self.faults):
             if path is None or path == request.path:
+                if skip:
+                    self.faults[index][2] -= 1
+                    break
                 del self.faults[index]
                 if kind == "timeout":
                     time.sleep(self.delay)
@@ -262,8 +267,11 @@ def alipay_bill_zip(bill_date="20240305"):
     name = f"20880000000000000156_{bill_date}_账务明细.csv".encode("gbk")
     placeholder = "x" * len(name)
     buffer = io.BytesIO()
+    # A fixed timestamp: the same bill is the same bytes on every download.
+    entry = zipfile.ZipInfo(placeholder, date_time=(2024, 3, 6, 9, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(placeholder, fixture_bytes("alipay_signcustomer.csv"))
+        archive.writestr(entry, fixture_bytes("alipay_signcustomer.csv"))
     data = buffer.getvalue().replace(placeholder.encode(), name)
     assert data.count(name) == 2  # local header + central directory
     return data
@@ -1159,6 +1167,9 @@ class StripeFake(FakeServer):
         super().__init__()
         self.key = key
         self.items = fixture_json("stripe_balance_transactions.json")["data"]
+        # True: serve only the items created in the requested range (tests
+        # of several daily bills); False: every item, whatever the range
+        self.by_created = False
 
     def rate_limit_reply(self, request):
         body = {"error": {"type": "invalid_request_error", "code": "rate_limit"}}
@@ -1182,16 +1193,20 @@ class StripeFake(FakeServer):
             query = request.query
             if "created[gte]" not in query or "created[lt]" not in query:
                 return reply(400, {"error": {"message": "created range required"}})
+            items = self.items
+            if self.by_created:
+                low, high = int(query["created[gte]"]), int(query["created[lt]"])
+                items = [i for i in items if low <= i["created"] < high]
             start = 0
             if query.get("starting_after"):
-                ids = [item["id"] for item in self.items]
+                ids = [item["id"] for item in items]
                 start = ids.index(query["starting_after"]) + 1
             size = min(int(query.get("limit", 10)), self.page_size)
-            chunk = self.items[start : start + size]
+            chunk = items[start : start + size]
             body = {
                 "object": "list",
                 "url": "/v1/balance_transactions",
-                "has_more": start + size < len(self.items),
+                "has_more": start + size < len(items),
                 "data": chunk,
             }
             return self.serve_page(body)
