@@ -1,8 +1,10 @@
 # Copyright 2026 EC Reconcile contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
+
+from ..tools import demo
 
 # Values shared with the plain-Python parsers (ParsedBill.platform).
 PLATFORM_SELECTION = [
@@ -155,3 +157,8 @@ class EcShop(models.Model):
                 },
             }
         return invoices._get_records_action(name=self.env._("Invoices"))
+
+    @api.model
+    def _demo_run_pipeline(self):
+        """Demo data: orders and bills of the demo shops, matched and posted."""
+        demo.run(self.env)

@@ -7,7 +7,8 @@ from .base import KINDS, BillLine, BillParseError, BillRowErrors, ParsedBill
 from .registry import BillParser, BillSource, detect, get_parser, parse_file, parsers
 
 # Importing the modules registers their parsers.
-
+from . import tabular  # noqa: E402  (tabular engine first: the presets use it)
+from . import alipay, wechatpay, jd, pdd, shopify, amazon, paypal  # noqa: E402
 from . import douyin, wechat_channels, stripe  # noqa: E402
 
 __all__ = [
