@@ -76,7 +76,7 @@ class EcSettlementLine(models.Model):
     order_ref = fields.Char(string="Platform Order", index=True, readonly=True)
     sub_order_ref = fields.Char(string="Sub-order", index=True, readonly=True)
     related_ref = fields.Char(
-        string="Related Ref",
+        string="Related Reference",
         readonly=True,
         help="Refund number, original transaction or other reference the row names.",
     )

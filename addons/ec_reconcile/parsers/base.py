@@ -8,9 +8,12 @@ objects, so they are fast, testable in isolation and usable from benchmarks.
 
 import dataclasses
 import datetime as dt
+import logging
 import re
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
+
+_logger = logging.getLogger(__name__)
 
 KINDS = (
     "sale",
@@ -169,7 +172,7 @@ def decode_bytes(data, filename=None):
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        _logger.debug("%s is not UTF-8, trying GB18030", filename)
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:

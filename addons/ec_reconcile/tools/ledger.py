@@ -14,6 +14,8 @@ import json
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from odoo.tools import SQL
+
 from ..parsers import base as parser_base
 from ..parsers import registry
 
@@ -246,23 +248,32 @@ def insert_lines(
         write("\t".join(map(_copy_text, record)))
         write("\n")
     buffer.seek(0)
-    columns = ", ".join(LINE_COLUMNS)
+    columns = SQL(", ").join(SQL.identifier(name) for name in LINE_COLUMNS)
     cr.execute("DROP TABLE IF EXISTS ec_line_stage")
     cr.execute(
-        f"CREATE TEMP TABLE ec_line_stage ON COMMIT DROP AS "
-        f"SELECT {columns} FROM ec_settlement_line WITH NO DATA"
-    )
-    cr._obj.copy_expert(f"COPY ec_line_stage ({columns}) FROM STDIN", buffer)
-    cr.execute(
-        f"""
-        WITH inserted AS (
-            INSERT INTO ec_settlement_line ({columns})
-            SELECT {columns} FROM ec_line_stage
-            ON CONFLICT (shop_id, channel, transaction_id) DO NOTHING
-            RETURNING 1
+        SQL(
+            "CREATE TEMP TABLE ec_line_stage ON COMMIT DROP AS "
+            "SELECT %s FROM ec_settlement_line WITH NO DATA",
+            columns,
         )
-        SELECT count(*) FROM inserted
-        """
+    )
+    # COPY takes no parameters: the column list is made of constant names.
+    copy_sql = SQL("COPY ec_line_stage (%s) FROM STDIN", columns)
+    cr._obj.copy_expert(copy_sql.code, buffer)
+    cr.execute(
+        SQL(
+            """
+            WITH inserted AS (
+                INSERT INTO ec_settlement_line (%s)
+                SELECT %s FROM ec_line_stage
+                ON CONFLICT (shop_id, channel, transaction_id) DO NOTHING
+                RETURNING 1
+            )
+            SELECT count(*) FROM inserted
+            """,
+            columns,
+            columns,
+        )
     )
     inserted = cr.fetchone()[0]
     conflicts = []

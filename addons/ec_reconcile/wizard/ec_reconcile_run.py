@@ -21,7 +21,7 @@ class EcReconcileRun(models.TransientModel):
     rows_linked = fields.Integer(string="Rows Matched to Orders", readonly=True)
     payouts_matched = fields.Integer(readonly=True)
     exceptions_created = fields.Integer(string="New Exceptions", readonly=True)
-    exceptions_closed = fields.Integer(string="Exceptions Closed", readonly=True)
+    exceptions_closed = fields.Integer(string="Closed Exceptions", readonly=True)
     exceptions_open = fields.Integer(string="Open Exceptions", readonly=True)
     duration = fields.Float(string="Duration (s)", readonly=True)
 
