@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 find_odoo
 ensure_pg
+[[ "${EC_SKIP_PIP:-}" == "1" ]] || install_requirements runtime
 DB="${EC_DEMO_DB:-ec_reconcile_demo}"
 PORT="${EC_HTTP_PORT:-8069}"
 INTERFACE="${EC_HTTP_INTERFACE:-127.0.0.1}"

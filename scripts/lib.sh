@@ -4,7 +4,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ADDONS="$ROOT/addons"
-MODULES="ec_reconcile,ec_connectors"
+MODULES="ec_reconcile,ec_connectors,ec_connectors_queue"
 
 export PGHOST="${PGHOST:-127.0.0.1}"
 export PGPORT="${PGPORT:-5432}"
@@ -87,15 +87,22 @@ with conn.cursor() as cr:
 PY
 }
 
+# install_requirements [runtime]: the add-ons' packages (+ test tools unless "runtime").
 install_requirements() {
-    local constraint=() extra=()
+    local constraint=() extra=() files=(-r "$ROOT/requirements.txt")
+    [[ "${1:-}" == "runtime" ]] || files+=(-r "$ROOT/requirements-test.txt")
     [[ -f "$ODOO_SRC/requirements.txt" ]] && constraint=(-c "$ODOO_SRC/requirements.txt")
     # Debian/Ubuntu system Pythons (the official Odoo image) are "externally managed".
     if "$PYTHON" -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
         extra=(--break-system-packages)
+        # Not root (the official image runs as "odoo"): the user's site-packages.
+        [[ "$(id -u)" == "0" ]] || extra+=(--user)
     fi
     log "installing Python requirements"
     "$PYTHON" -m pip install -q --disable-pip-version-check "${extra[@]}" \
-        -r "$ROOT/requirements.txt" -r "$ROOT/requirements-test.txt" "${constraint[@]}" ||
-        die "pip could not install requirements.txt / requirements-test.txt"
+        "${files[@]}" "${constraint[@]}" ||
+        die "pip could not install the project's requirements"
+    "$PYTHON" -m pip install -q --disable-pip-version-check "${extra[@]}" --no-deps \
+        -r "$ROOT/requirements-oca.txt" ||
+        die "pip could not install the OCA add-ons of requirements-oca.txt"
 }

@@ -7,5 +7,6 @@ PYTHON="${PYTHON:-python3}"
     "$PYTHON" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 "$PYTHON" -m ruff check --no-fix addons tests scripts
 "$PYTHON" -m ruff format --check addons tests scripts
-"$PYTHON" -m pylint --rcfile=.pylintrc-mandatory addons/ec_reconcile addons/ec_connectors
+"$PYTHON" -m pylint --rcfile=.pylintrc-mandatory addons/ec_reconcile addons/ec_connectors \
+    addons/ec_connectors_queue
 echo "lint: clean"

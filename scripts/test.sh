@@ -33,7 +33,7 @@ log "installed in $(($(date +%s) - start)) s"
 
 cd "$ROOT"
 paths=()
-for dir in addons/ec_reconcile/tests addons/ec_connectors/tests tests/e2e; do
+for dir in addons/ec_reconcile/tests addons/ec_connectors/tests addons/ec_connectors_queue/tests tests/e2e; do
     [[ -d "$dir" ]] && paths+=("$dir")
 done
 set +e

@@ -12,6 +12,16 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["ec_reconcile"],
-    "external_dependencies": {"python": ["requests", "cryptography"]},
-    "data": [],
+    "external_dependencies": {"python": ["requests", "cryptography", "openpyxl"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/ec_connectors_security.xml",
+        "data/ir_cron_data.xml",
+        "views/ec_shop_views.xml",
+        "views/ec_connector_bill_views.xml",
+        "views/ec_sync_log_views.xml",
+        "views/sale_order_views.xml",
+        "wizard/ec_order_import_views.xml",
+        "views/ec_connectors_menus.xml",
+    ],
 }

@@ -482,10 +482,8 @@ class BaseClient:
         value = response.headers.get("Retry-After")
         if not value:
             return None
-        try:
+        if value.strip().replace(".", "", 1).isdigit():
             return float(value)
-        except ValueError:
-            pass
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):

@@ -144,10 +144,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self):
-        super().setup()
+        result = super().setup()
         # headers and body go out in two writes: without this, Nagle plus
         # delayed ACK cost ~40 ms per keep-alive request
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return result
 
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -162,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
         except OSError:
-            pass  # the client gave up (timeout test)
+            return  # the client gave up (timeout test)
 
     do_GET = do_POST = _serve
 

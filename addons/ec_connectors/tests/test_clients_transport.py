@@ -126,6 +126,7 @@ class TestNoSecretLeaks(unittest.TestCase):
     at DEBUG (urllib3 included); no secret or token may appear anywhere."""
 
     def setUp(self):
+        super().setUp()
         self.capture = _Capture()
         root = logging.getLogger()
         self.addCleanup(root.setLevel, root.level)
