@@ -29,6 +29,39 @@ SEVERITY = {
 }
 
 
+# Set by matching and by the actions only (see _check_engine_fields).
+ENGINE_FIELDS = frozenset(
+    {
+        "exception_type",
+        "severity",
+        "key",
+        "state",
+        "auto_resolved",
+        "shop_id",
+        "company_id",
+        "currency_id",
+        "date",
+        "order_ref",
+        "sale_order_id",
+        "picking_id",
+        "invoice_id",
+        "settlement_id",
+        "line_ids",
+        "expected_amount",
+        "found_amount",
+        "difference",
+        "message",
+        "note",
+        "resolved_by_id",
+        "resolved_date",
+        "writeoff_account_id",
+        "writeoff_move_id",
+        "first_seen",
+        "last_seen",
+    }
+)
+
+
 class EcException(models.Model):
     """A typed reconciliation exception: only what needs a decision.
 
@@ -143,6 +176,38 @@ class EcException(models.Model):
             exc.line_count = len(exc.line_ids)
 
     # ------------------------------------------------------------------
+    # Protection: what matching and the actions set is not edited by hand
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_engine_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_engine_fields(vals)
+        return super().write(vals)
+
+    def _check_engine_fields(self, vals):
+        """Users change exceptions only through the actions (which check the
+        write-off limit); matching and the actions write in sudo. Otherwise a
+        user could shrink a difference, move it to a shop with a higher
+        limit, forge exceptions to write off or a "resolved by" manager."""
+        if self.env.su or not ENGINE_FIELDS.intersection(vals):
+            return
+        if self.env.user.has_group("ec_reconcile.ec_reconcile_group_manager"):
+            return
+        raise AccessError(
+            self.env._(
+                "Exceptions are raised by matching and closed with Resolve, "
+                "Ignore, Write Off or Reopen; only a reconciliation manager can "
+                "change %(fields)s by hand.",
+                fields=", ".join(sorted(ENGINE_FIELDS.intersection(vals))),
+            )
+        )
+
+    # ------------------------------------------------------------------
     # Actions (all leave a trace in the chatter through tracking)
     # ------------------------------------------------------------------
 
@@ -150,7 +215,8 @@ class EcException(models.Model):
         open_ones = self.filtered(lambda e: e.state == "open")
         if not open_ones:
             raise UserError(self.env._("Only open exceptions can be closed."))
-        open_ones.write(
+        open_ones.check_access("write")
+        open_ones.sudo().write(
             {
                 "state": state,
                 "note": note or False,
@@ -179,7 +245,8 @@ class EcException(models.Model):
                     ", ".join(closed.writeoff_move_id.mapped("name")),
                 )
             )
-        closed.write(
+        closed.check_access("write")
+        closed.sudo().write(
             {
                 "state": "open",
                 "auto_resolved": False,

@@ -6,7 +6,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..parsers import BillParseError, BillRowErrors, parse_file
+from ..parsers import BillParseError, BillRowErrors
 from ..tools import ledger, matching, posting
 from .ec_settlement_line import KIND_SELECTION
 
@@ -48,6 +48,14 @@ class EcSettlement(models.Model):
         string="Parser", readonly=True, help="Code of the parser that read it."
     )
     bill_type_label = fields.Char(string="Bill Type", readonly=True)
+    mapping_id = fields.Many2one(
+        "ec.bill.mapping",
+        string="Bill Mapping",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The bill mapping (built-in preset or your own) that read the file.",
+    )
     channel = fields.Char(readonly=True)
     parser_version = fields.Char(readonly=True)
     platform_account = fields.Char(
@@ -189,7 +197,10 @@ class EcSettlement(models.Model):
     ):
         """Parse and store; ``bill`` is an error bill being retried in place."""
         try:
-            parsed_bills = parse_file(filename, data, parser_code=parser_code)
+            # With the bill mappings (user layouts, archived presets).
+            parsed_bills = self.env["ec.bill.mapping"]._parse_file(
+                filename, data, parser_code=parser_code, shop=shop
+            )
         except BillParseError as error:
             return self._create_error_bill(
                 filename, sha256, attachment, shop, source, error, bill=bill
@@ -254,7 +265,7 @@ class EcSettlement(models.Model):
             "source": source,
             "file_name": getattr(error, "filename", None) or filename,
             "file_sha256": sha256,
-            "attachment_id": attachment.id,
+            "attachment_id": attachment.id if attachment else False,
         }
         if bill:
             bill.write(vals)
@@ -296,7 +307,9 @@ class EcSettlement(models.Model):
             "company_id": shop.company_id.id,
             "currency_id": currency.id,
             "bill_type": parsed.bill_type,
-            "bill_type_label": ledger.bill_type_label(parsed.bill_type),
+            "bill_type_label": parsed.meta.get("mapping_label")
+            or ledger.bill_type_label(parsed.bill_type),
+            "mapping_id": parsed.meta.get("mapping_id") or False,
             "channel": parsed.channel,
             "parser_version": parsed.parser_version,
             "platform_account": parsed.account,

@@ -32,8 +32,10 @@ def parsers():
     return list(_PARSERS)
 
 
-def get_parser(code):
-    for parser_class in _PARSERS:
+def get_parser(code, extra_parsers=()):
+    """The parser class of ``code``; ``extra_parsers`` (unregistered
+    classes, e.g. built from user-defined bill mappings) are looked up first."""
+    for parser_class in (*extra_parsers, *_PARSERS):
         if parser_class.code == code:
             return parser_class
     raise KeyError(code)
@@ -167,10 +169,17 @@ def iter_zip_members(filename, data):
             yield f"{filename}/{name}", content
 
 
-def detect(source):
-    """Return the parser class that best recognises ``source``."""
+def detect(source, extra_parsers=(), exclude=()):
+    """Return the parser class that best recognises ``source``.
+
+    ``extra_parsers`` (unregistered classes, e.g. built from user-defined
+    bill mappings) are tried first, so they win a tie with a registered
+    parser; registered parsers whose code is in ``exclude`` are skipped.
+    """
     best, best_score = None, 0
-    for parser_class in _PARSERS:
+    candidates = [*extra_parsers]
+    candidates += [p for p in _PARSERS if p.code not in exclude]
+    for parser_class in candidates:
         try:
             score = parser_class.sniff(source)
         except BillParseError:
@@ -180,12 +189,15 @@ def detect(source):
     return best
 
 
-def parse_file(filename, data, *, parser_code=None):
+def parse_file(filename, data, *, parser_code=None, extra_parsers=(), exclude=()):
     """Parse a file (or every bill inside a ZIP) into ``ParsedBill`` objects.
 
     Summary companions inside a ZIP (e.g. Alipay ``(汇总)`` files) are
     skipped when no parser claims them; any other unknown file is an error.
+    ``extra_parsers`` and ``exclude``: see ``detect`` (the model layer passes
+    the parsers of the active bill mappings and the deactivated presets).
     """
+    options = {"extra_parsers": extra_parsers, "exclude": exclude}
     if not data:
         raise BillParseError("the file is empty", filename=filename)
     source = BillSource(filename, data)
@@ -193,7 +205,9 @@ def parse_file(filename, data, *, parser_code=None):
         bills = []
         for name, content in iter_zip_members(filename, data):
             try:
-                bills.extend(parse_file(name, content, parser_code=parser_code))
+                bills.extend(
+                    parse_file(name, content, parser_code=parser_code, **options)
+                )
             except BillParseError:
                 if "汇总" in name:
                     continue
@@ -202,14 +216,14 @@ def parse_file(filename, data, *, parser_code=None):
             raise BillParseError("the ZIP archive holds no bill", filename=filename)
         return bills
     if parser_code:
-        parser_class = get_parser(parser_code)
+        parser_class = get_parser(parser_code, extra_parsers)
     else:
         if looks_binary(data) and not source.is_xlsx:
             raise BillParseError(
                 "binary content: not a CSV, TSV, XLSX, JSON or ZIP bill",
                 filename=filename,
             )
-        parser_class = detect(source)
+        parser_class = detect(source, extra_parsers, exclude)
         if parser_class is None:
             raise BillParseError(
                 "unknown bill layout: no parser recognises the header or content",

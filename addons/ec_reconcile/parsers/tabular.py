@@ -30,7 +30,10 @@ Identity
     found and 10 per marker found), ``markers`` (texts searched in the lines
     before the header), ``markers_required`` (bool), ``evidence`` (a condition
     tried on the first data rows), ``evidence_required`` (bool: no evidence →
-    not recognised), ``evidence_bonus`` (default 20).
+    not recognised), ``evidence_bonus`` (default 20), ``filename_pattern``
+    (a regex searched in the file's base name: a hint only, it adds
+    ``filename_bonus``, default 5, to a file whose header matched and never
+    recognises a file by itself).
 
 ``read``
     ``encoding`` (``auto`` = BOM → UTF-8 → GB18030, or a codec name),
@@ -43,7 +46,9 @@ Identity
     summary block → the file is truncated), ``short_rows`` (``error`` or
     ``pad``; XLSX rows are always padded), ``ignore`` (list of conditions:
     matching rows are skipped), ``sheet`` (XLSX sheet name; default: first
-    sheet whose header matches).
+    sheet whose header matches), ``skip_lines`` (rows never taken for the
+    header, e.g. a preamble repeating the column names; default 0: the header
+    is still searched by name after them).
 
 ``unit``
     ``yuan`` (major units, default), ``fen``/``cents`` (integers ÷ 100).
@@ -923,6 +928,12 @@ class _SpecChecker:
                 self.column(name, "summary_rows")
         evidence = spec.get("recognize", {}).get("evidence")
         self.condition(evidence, "recognize.evidence")
+        pattern = spec.get("recognize", {}).get("filename_pattern")
+        if pattern:
+            self.regex(pattern, "recognize.filename_pattern")
+        skip = spec.get("read", {}).get("skip_lines", 0)
+        if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+            self.problems.append("read.skip_lines: a number of rows (0 or more)")
         return self.problems
 
     def column(self, name, where):
@@ -1077,9 +1088,12 @@ class _Plan:
             "sheet": read.get("sheet"),
         }
         self.search_lines = read.get("header_search_lines", 60)
+        self.skip_lines = read.get("skip_lines") or 0
         self.end_markers = tuple(_as_list(read.get("end_markers")))
         self.recognize = spec.get("recognize", {})
         self.markers = [_norm(m) for m in _as_list(self.recognize.get("markers"))]
+        pattern = self.recognize.get("filename_pattern")
+        self.filename_pattern = re.compile(pattern) if pattern else None
         self.text_fields = [re.compile(p) for p in spec.get("text_fields", [])]
         summary = spec.get("summary_block") or {}
         self.summary_markers = {_norm(m) for m in _as_list(summary.get("markers"))}
@@ -1106,8 +1120,10 @@ class _Plan:
         """(table, position in head, found) of the first matching header."""
         for table in read_tables(source, **self.read_options):
             for position, _normalized, normalized_set in table.normalized_head:
-                if position >= self.search_lines:
+                if position >= self.search_lines + self.skip_lines:
                     break
+                if self.skip_lines and table.head[position][0] <= self.skip_lines:
+                    continue
                 found = self.match_header(normalized_set)
                 if found is not None:
                     return table, position, found
@@ -1118,8 +1134,10 @@ class _Plan:
         known = {alias for aliases in self.aliases.values() for alias in aliases}
         for table in read_tables(source, **self.read_options):
             for position, _normalized, normalized_set in table.normalized_head:
-                if position >= self.search_lines:
+                if position >= self.search_lines + self.skip_lines:
                     break
+                if self.skip_lines and table.head[position][0] <= self.skip_lines:
+                    continue
                 hits = len(normalized_set & known)
                 if hits > best_hits:
                     best, best_hits = (table, position, normalized_set), hits
@@ -1192,6 +1210,10 @@ class _Plan:
                 score += self.recognize.get("evidence_bonus", 20)
             elif self.recognize.get("evidence_required"):
                 return 0
+        if self.filename_pattern is not None:
+            basename = (source.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+            if self.filename_pattern.search(basename):
+                score += self.recognize.get("filename_bonus", 5)
         return score
 
 
@@ -1641,6 +1663,7 @@ class TabularParser(BillParser):
             cls.platform = spec.get("platform")
             cls.channel = spec.get("channel", spec.get("platform"))
             cls.version = str(spec.get("version", "1"))
+        return None
 
     @classmethod
     def sniff(cls, source):
@@ -1805,7 +1828,7 @@ class _Run:
                     return None
                 parts.append((negative, b.amount_getter(name, allow_empty)))
 
-            def total(cells, parts=parts):
+            def total(cells, parts=tuple(parts)):
                 value = _ZERO
                 for negative, getter in parts:
                     value = value - getter(cells) if negative else value + getter(cells)

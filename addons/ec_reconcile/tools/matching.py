@@ -104,10 +104,19 @@ def run(env, shops, *, now=None):
     timings["sync_exceptions"] = round(time.perf_counter() - start, 3)
     cr.execute(
         "UPDATE ec_settlement SET state = 'matched' "
-        "WHERE shop_id = ANY(%s) AND state = 'parsed'",
+        "WHERE shop_id = ANY(%s) AND state = 'parsed' RETURNING id",
         [shop_ids],
     )
-    stats["bills_matched"] = cr.rowcount
+    matched_ids = [row[0] for row in cr.fetchall()]
+    stats["bills_matched"] = len(matched_ids)
+    if matched_ids:
+        # The chatter says who matched each bill and when (also when the bill
+        # was imported in the same transaction, where tracking is discarded).
+        env["ec.settlement"].browse(matched_ids)._message_log_batch(
+            bodies=dict.fromkeys(
+                matched_ids, env._("Status: Imported → Matched (matching run).")
+            )
+        )
     cr.execute("DROP TABLE IF EXISTS ec_tmp_kind_role")
     for model in ("ec.settlement.line", "ec.settlement", "sale.order", "ec.exception"):
         env[model].invalidate_model()
@@ -677,9 +686,15 @@ def _detect_exceptions(cr, shop_ids, now):
 
 
 def _sync_exceptions(env, shops, candidates, now):
-    """Create new exceptions, refresh open ones, close those whose cause is gone."""
-    Exception_ = env["ec.exception"].with_context(
-        tracking_disable=True, mail_create_nolog=True
+    """Create new exceptions, refresh open ones, close those whose cause is gone.
+
+    Exceptions are written in sudo: users cannot set their fields by hand
+    (``ec.exception._check_engine_fields``); tracking keeps the user as author.
+    """
+    Exception_ = (
+        env["ec.exception"]
+        .sudo()
+        .with_context(tracking_disable=True, mail_create_nolog=True)
     )
     shop_by_id = {shop.id: shop for shop in shops}
     existing = {}
@@ -703,7 +718,7 @@ def _sync_exceptions(env, shops, candidates, now):
     if refreshed:
         _refresh_open(env, candidates, existing, now)
     if reopened:
-        reopened.write(
+        reopened.sudo().write(
             {"state": "open", "auto_resolved": False, "resolved_date": False}
         )
         reopened._message_log_batch(
@@ -715,7 +730,7 @@ def _sync_exceptions(env, shops, candidates, now):
         if exc.state == "open" and key not in candidates
     )
     if gone:
-        gone.write(
+        gone.sudo().write(
             {
                 "state": "resolved",
                 "auto_resolved": True,

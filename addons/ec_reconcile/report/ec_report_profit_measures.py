@@ -1,0 +1,230 @@
+# Copyright 2026 EC Reconcile contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..models.ec_shop import PLATFORM_SELECTION
+
+# Measures taken from bill rows: (column, kinds, sign). Income keeps the
+# wallet sign (refunds negative); fees are shown as positive costs.
+KIND_COLUMNS = [
+    ("revenue", ("sale",), 1),
+    ("refund", ("refund",), 1),
+    ("platform_coupon", ("platform_coupon",), 1),
+    ("commission", ("commission",), -1),
+    ("service_fee", ("service_fee",), -1),
+    ("payment_fee", ("payment_fee",), -1),
+    ("shipping_fee", ("shipping_fee",), -1),
+    ("merchant_coupon", ("merchant_coupon",), -1),
+    ("ads", ("ads",), -1),
+    ("other_fee", ("rebate", "tax", "adjustment", "other"), -1),
+]
+INCOME_COLUMNS = ["revenue", "refund", "platform_coupon"]
+FEE_COLUMNS = [name for name, _kinds, sign in KIND_COLUMNS if sign < 0]
+BASE_COLUMNS = [name for name, _kinds, _sign in KIND_COLUMNS] + ["cost", "quantity"]
+
+
+def kind_sums(alias):
+    """Per-kind measures summed over rows of ``alias`` (kind, amount)."""
+    return SQL(", ").join(
+        SQL(
+            "COALESCE(SUM(%(alias)s.amount)"
+            " FILTER (WHERE %(alias)s.kind IN %(kinds)s), 0)"
+            " * %(sign)s AS %(name)s",
+            alias=SQL.identifier(alias),
+            kinds=kinds,
+            sign=sign,
+            name=SQL.identifier(name),
+        )
+        for name, kinds, sign in KIND_COLUMNS
+    )
+
+
+def zero_kinds(extra=()):
+    return SQL(", ").join(
+        SQL("0::numeric AS %s", SQL.identifier(name))
+        for name in [name for name, *_rest in KIND_COLUMNS] + list(extra)
+    )
+
+
+def profit_select(facts, extra_columns=None, extra_joins=None):
+    """The outer SELECT of the profit views over ``facts`` (alias ``fact``).
+
+    ``facts`` yields id, source, date, shop_id, company_id, the base
+    measures; net revenue, fees, margin and margin % are derived here.
+    """
+    net = SQL(" + ").join(SQL("fact.%s", SQL.identifier(n)) for n in INCOME_COLUMNS)
+    fees = SQL(" + ").join(SQL("fact.%s", SQL.identifier(n)) for n in FEE_COLUMNS)
+    return SQL(
+        """
+        SELECT fact.id, fact.source, fact.date, fact.shop_id, shop.platform,
+               fact.company_id, shop.currency_id,
+               %(extra_columns)s
+               %(base)s,
+               %(net)s AS net_revenue,
+               %(fees)s AS fee_total,
+               (%(net)s) - (%(fees)s) - fact.cost AS margin,
+               CASE WHEN %(net)s != 0
+                    THEN ((%(net)s) - (%(fees)s) - fact.cost) * 100.0 / (%(net)s)
+               END AS margin_percent
+          FROM (%(facts)s) fact
+          JOIN ec_shop shop ON shop.id = fact.shop_id
+          %(extra_joins)s
+        """,
+        extra_columns=extra_columns or SQL(),
+        base=SQL(", ").join(
+            SQL("fact.%s", SQL.identifier(name)) for name in BASE_COLUMNS
+        ),
+        net=net,
+        fees=fees,
+        facts=facts,
+        extra_joins=extra_joins or SQL(),
+    )
+
+
+def cost_facts(tag, grouped=False):
+    """Cost of goods: valuation of done moves to customers, less returns.
+
+    Odoo 19 values each outgoing move when it is done (``stock.move.value``:
+    standard price or FIFO cost); a return from the customer carries the
+    value it gave back. Dated on the delivery day, in the shop's time zone.
+    One fact per move, or per day and shop when ``grouped``.
+    """
+    day = SQL("((sm.date AT TIME ZONE 'UTC') AT TIME ZONE shop.tz)::date")
+    sign = SQL("CASE WHEN dest.usage = 'customer' THEN 1 ELSE -1 END")
+    cost = SQL("%s * COALESCE(sm.value, 0)", sign)
+    quantity = SQL(
+        "%s * sm.quantity * COALESCE(uom_move.factor, 1)"
+        " / NULLIF(COALESCE(uom_product.factor, 1), 0)",
+        sign,
+    )
+    if grouped:
+        select = SQL(
+            """
+            SELECT MIN(sm.id)::bigint * 2 + %(tag)s AS id, 'cost'::varchar AS source,
+                   %(day)s AS date, so.ec_shop_id AS shop_id, so.company_id,
+                   %(zero)s, SUM(%(cost)s) AS cost, SUM(%(quantity)s) AS quantity
+            """,
+            tag=tag,
+            day=day,
+            zero=zero_kinds(),
+            cost=cost,
+            quantity=quantity,
+        )
+        group = SQL("GROUP BY %s, so.ec_shop_id, so.company_id", day)
+    else:
+        select = SQL(
+            """
+            SELECT sm.id::bigint * 8 + %(tag)s AS id,
+                   'cost'::varchar AS source, %(day)s AS date,
+                   so.ec_shop_id AS shop_id, so.company_id,
+                   so.id AS sale_order_id, sol.id AS sale_order_line_id,
+                   sm.product_id, %(zero)s, %(cost)s AS cost, %(quantity)s AS quantity
+            """,
+            tag=tag,
+            day=day,
+            zero=zero_kinds(["allocated_fee"]),
+            cost=cost,
+            quantity=quantity,
+        )
+        group = SQL()
+    return SQL(
+        """
+        %(select)s
+          FROM stock_move sm
+          JOIN sale_order_line sol ON sol.id = sm.sale_line_id
+          JOIN sale_order so ON so.id = sol.order_id
+          JOIN ec_shop shop ON shop.id = so.ec_shop_id
+          JOIN stock_location src ON src.id = sm.location_id
+          JOIN stock_location dest ON dest.id = sm.location_dest_id
+          JOIN product_product product ON product.id = sm.product_id
+          JOIN product_template template ON template.id = product.product_tmpl_id
+     LEFT JOIN uom_uom uom_move ON uom_move.id = sm.product_uom
+     LEFT JOIN uom_uom uom_product ON uom_product.id = template.uom_id
+         WHERE sm.state = 'done'
+           AND (dest.usage = 'customer') != (src.usage = 'customer')
+        %(group)s
+        """,
+        select=select,
+        group=group,
+    )
+
+
+class EcReportProfitMeasures(models.AbstractModel):
+    """Fields and ratios shared by the profit reports (per shop, per SKU)."""
+
+    _name = "ec.report.profit.measures"
+    _description = "Profit Report Measures"
+    _ec_percent_fields = ("margin_percent",)
+
+    date = fields.Date(
+        readonly=True, help="Bill day of the rows; delivery day of costs."
+    )
+    shop_id = fields.Many2one("ec.shop", string="Shop", readonly=True)
+    platform = fields.Selection(PLATFORM_SELECTION, readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    quantity = fields.Float(
+        string="Delivered Qty",
+        digits="Product Unit",
+        readonly=True,
+        help="Delivered less returned, in the product's unit.",
+    )
+    revenue = fields.Monetary(string="Sales", readonly=True)
+    refund = fields.Monetary(string="Refunds", readonly=True, help="Negative.")
+    platform_coupon = fields.Monetary(
+        string="Platform Coupons",
+        readonly=True,
+        help="Discounts funded by the platform and paid back to the shop.",
+    )
+    net_revenue = fields.Monetary(readonly=True)
+    commission = fields.Monetary(readonly=True)
+    service_fee = fields.Monetary(string="Service Fees", readonly=True)
+    payment_fee = fields.Monetary(string="Payment Fees", readonly=True)
+    shipping_fee = fields.Monetary(string="Shipping", readonly=True)
+    merchant_coupon = fields.Monetary(string="Merchant Coupons", readonly=True)
+    ads = fields.Monetary(string="Advertising", readonly=True)
+    other_fee = fields.Monetary(
+        string="Other Charges",
+        readonly=True,
+        help="Taxes, adjustments and other charges, less rebates.",
+    )
+    fee_total = fields.Monetary(string="Total Fees", readonly=True)
+    cost = fields.Monetary(
+        string="Cost of Goods",
+        readonly=True,
+        help="Valuation of the goods delivered (stock moves), less returns, in "
+        "the company currency.",
+    )
+    margin = fields.Monetary(
+        readonly=True, help="Net revenue less fees and cost of goods."
+    )
+    margin_percent = fields.Float(
+        string="Margin (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Margin over net revenue; in groups, of the group's totals.",
+    )
+
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        """Margin % of a group: its margin over its net revenue."""
+        if aggregate_spec != "margin_percent:avg":
+            return super()._read_group_select(aggregate_spec, query)
+        margin = self._field_to_sql(self._table, "margin", query)
+        net = self._field_to_sql(self._table, "net_revenue", query)
+        return SQL(
+            "SUM(%(margin)s) * 100.0 / NULLIF(SUM(%(net)s), 0)", margin=margin, net=net
+        )
+
+    @api.model
+    def _xlsx_measures(self):
+        return [
+            *INCOME_COLUMNS,
+            "net_revenue",
+            *FEE_COLUMNS,
+            "fee_total",
+            "cost",
+            "margin",
+            "margin_percent",
+        ]

@@ -1,0 +1,266 @@
+# Copyright 2026 EC Reconcile contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools.matching import NEUTRAL_KINDS
+from .ec_report_profit_measures import KIND_COLUMNS, cost_facts, profit_select
+
+SOURCE_SELECTION = [
+    ("order_line", "Bill rows of an order line"),
+    ("order", "Bill rows and shop fees of an order (prorated)"),
+    ("shop", "Shop-level bill rows"),
+    ("cost", "Cost of goods delivered"),
+]
+# Ids of the view's rows end with a tag (3 bits) telling their kind: 0-3 for
+# money (see _facts_money), 4 for costs (stock move id * 8 + 4).
+_TAG_COST = 4
+
+
+def _ident(name):
+    return SQL.identifier(name)
+
+
+class EcReportProfitSku(models.Model):
+    """Profit per order line and SKU.
+
+    Facts of three kinds, each dated when it happened:
+
+    - bill rows of an order: on the order line they name (sub-order bills),
+      else spread over the order's lines in proportion to their total;
+    - shop-level fees allocated to orders (``ec.fee.allocation``), spread
+      over the order lines the same way;
+    - shop-level rows that no order bears (unknown orders, fees not
+      allocated), on the shop without a product;
+    - the cost of goods of the order's deliveries from Odoo's valuation
+      (``stock.move.value`` of the done moves to customers, less returns),
+      on the delivery day.
+
+    Bill rows are summed per order and day before the spread, so a month of
+    a million rows prorates a few hundred thousand groups in SQL. The shop
+    totals are those of ``ec.report.profit``, which needs no spread and opens
+    faster.
+    """
+
+    _name = "ec.report.profit.sku"
+    _inherit = ["ec.report.mixin", "ec.report.profit.measures"]
+    _description = "Profit per SKU"
+    _auto = False
+    _order = "date desc, shop_id"
+    _rec_name = "date"
+    _ec_percent_fields = ("margin_percent",)
+
+    source = fields.Selection(SOURCE_SELECTION, readonly=True)
+    sale_order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    sale_order_line_id = fields.Many2one(
+        "sale.order.line", string="Order Line", readonly=True
+    )
+    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    product_categ_id = fields.Many2one(
+        "product.category", string="Product Category", readonly=True
+    )
+    allocated_fee = fields.Monetary(
+        string="Allocated Shop Fees",
+        readonly=True,
+        help="Part of the fees that are shop-level fees (ads, service charges) "
+        "allocated to the orders; already counted in the fees by kind.",
+    )
+
+    _depends = {
+        "ec.settlement.line": [
+            "date_local",
+            "shop_id",
+            "company_id",
+            "kind",
+            "amount",
+            "sale_order_id",
+            "sale_order_line_id",
+        ],
+        "ec.fee.allocation": [
+            "date",
+            "shop_id",
+            "company_id",
+            "sale_order_id",
+            "kind",
+            "amount",
+            "line_id",
+        ],
+        "ec.shop": ["platform", "currency_id", "tz"],
+        "sale.order": ["ec_shop_id", "company_id"],
+        "sale.order.line": [
+            "order_id",
+            "product_id",
+            "price_total",
+            "display_type",
+            "is_downpayment",
+        ],
+        "stock.move": [
+            "state",
+            "sale_line_id",
+            "value",
+            "quantity",
+            "date",
+            "product_uom",
+            "location_id",
+            "location_dest_id",
+        ],
+    }
+
+    # ------------------------------------------------------------------
+    # SQL
+    # ------------------------------------------------------------------
+
+    @property
+    def _table_query(self):
+        return profit_select(
+            SQL("%s UNION ALL %s", self._facts_money(), cost_facts(_TAG_COST)),
+            extra_columns=SQL(
+                """fact.sale_order_id, fact.sale_order_line_id, fact.product_id,
+                   template.categ_id AS product_categ_id, fact.allocated_fee,"""
+            ),
+            extra_joins=SQL(
+                """LEFT JOIN product_product product ON product.id = fact.product_id
+                   LEFT JOIN product_template template
+                          ON template.id = product.product_tmpl_id"""
+            ),
+        )
+
+    @api.model
+    def _money_sources(self):
+        """Bill rows and allocated shop fees, one stream (kind, amount).
+
+        Shop-level rows spread over orders by ``ec.fee.allocation`` are left
+        out: their allocations stand for them, to the cent.
+        """
+        return SQL(
+            """
+            SELECT line.date_local AS date,
+                   line.shop_id, line.company_id, line.sale_order_id AS order_id,
+                   line.sale_order_line_id AS order_line_id, line.kind, line.amount,
+                   FALSE AS allocated
+              FROM ec_settlement_line line
+             WHERE line.kind NOT IN %(neutral)s
+               AND (line.sale_order_id IS NOT NULL
+                    OR NOT EXISTS (SELECT 1 FROM ec_fee_allocation alloc
+                                    WHERE alloc.line_id = line.id))
+             UNION ALL
+            SELECT alloc.date, alloc.shop_id,
+                   alloc.company_id, alloc.sale_order_id, NULL::int, alloc.kind,
+                   alloc.amount, TRUE
+              FROM ec_fee_allocation alloc
+            """,
+            neutral=NEUTRAL_KINDS,
+        )
+
+    @api.model
+    def _facts_money(self):
+        """Money per order (line) and day, spread over the order's lines.
+
+        One pass over the bill rows: they are summed per day, shop, order and
+        order line (rows naming a sub-order keep their line), then rows of a
+        whole order are spread over its lines in proportion to their untaxed
+        amounts (``price_subtotal / amount_untaxed``; an order worth nothing
+        puts it all on its first line). Shares are exact fractions, so the
+        lines of an order add up to its rows. No window function: filters on
+        the day, shop or company reach the indexes of the bill rows, and the
+        spread is a plain join.
+        """
+        sums = SQL(", ").join(
+            SQL(
+                "COALESCE(SUM(src.amount) FILTER (WHERE src.kind IN %(kinds)s), 0)"
+                " * %(sign)s AS %(name)s",
+                kinds=kinds,
+                sign=sign,
+                name=_ident(name),
+            )
+            for name, kinds, sign in KIND_COLUMNS
+        )
+        grouped = SQL(
+            """
+            SELECT src.date, src.shop_id,
+                   src.company_id, src.order_id, src.order_line_id, %(sums)s,
+                   -COALESCE(SUM(src.amount) FILTER (WHERE src.allocated), 0)
+                       AS allocated_fee
+              FROM (%(sources)s) src
+             GROUP BY src.date, src.shop_id, src.company_id, src.order_id,
+                      src.order_line_id
+            """,
+            sums=sums,
+            sources=self._money_sources(),
+        )
+        kind_names = [name for name, *_rest in KIND_COLUMNS] + ["allocated_fee"]
+        shares = SQL(", ").join(
+            SQL("grp.%(name)s * spread.ratio AS %(name)s", name=_ident(name))
+            for name in kind_names
+        )
+        return SQL(
+            """
+            SELECT spread.id, spread.source, grp.date, grp.shop_id, grp.company_id,
+                   grp.order_id AS sale_order_id, spread.sale_order_line_id,
+                   spread.product_id, %(shares)s,
+                   0::numeric AS cost, 0::numeric AS quantity
+              FROM (%(grouped)s) grp
+         LEFT JOIN sale_order so
+                ON grp.order_line_id IS NULL AND so.id = grp.order_id
+         LEFT JOIN sale_order_line sol
+                ON grp.order_line_id IS NULL
+               AND sol.order_id = grp.order_id
+               AND sol.display_type IS NULL
+         LEFT JOIN sale_order_line direct ON direct.id = grp.order_line_id
+             CROSS JOIN LATERAL (
+                SELECT
+                    -- (key * 2^16 + days since 1970) * 8 + tag: unique, stable
+                    ((CASE WHEN grp.order_line_id IS NOT NULL THEN grp.order_line_id
+                           WHEN sol.id IS NOT NULL THEN sol.id
+                           WHEN grp.order_id IS NOT NULL THEN grp.order_id
+                           ELSE grp.shop_id END::bigint * 65536
+                      + (grp.date - DATE '1970-01-01')) * 8
+                     + CASE WHEN grp.order_line_id IS NOT NULL THEN 1
+                            WHEN sol.id IS NOT NULL THEN 0
+                            WHEN grp.order_id IS NOT NULL THEN 2
+                            ELSE 3 END) AS id,
+                    CASE WHEN grp.order_line_id IS NOT NULL THEN 'order_line'
+                         WHEN grp.order_id IS NOT NULL THEN 'order'
+                         ELSE 'shop' END::varchar AS source,
+                    COALESCE(grp.order_line_id, sol.id) AS sale_order_line_id,
+                    COALESCE(direct.product_id, sol.product_id) AS product_id,
+                    CASE WHEN sol.id IS NULL THEN 1.0
+                         WHEN so.amount_untaxed != 0
+                         THEN sol.price_subtotal / so.amount_untaxed
+                         -- an order worth nothing: all on its first line
+                         WHEN sol.id = (SELECT MIN(first.id) FROM sale_order_line first
+                                         WHERE first.order_id = grp.order_id
+                                           AND first.display_type IS NULL)
+                         THEN 1.0
+                         ELSE 0.0
+                    END AS ratio
+             ) spread
+            """,
+            shares=shares,
+            grouped=grouped,
+        )
+
+    # ------------------------------------------------------------------
+    # Export
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _xlsx_title(self):
+        return self.env._("Profit per SKU")
+
+    @api.model
+    def _xlsx_sheets(self):
+        measures = [*self._xlsx_measures()]
+        measures.insert(measures.index("cost"), "allocated_fee")
+        return [
+            {
+                "title": self.env._("Per SKU"),
+                "groupby": ["shop_id", "product_id"],
+                "measures": ["quantity", *measures],
+            },
+            {
+                "title": self.env._("Per product category"),
+                "groupby": ["product_categ_id"],
+                "measures": ["quantity", *measures],
+            },
+        ]
