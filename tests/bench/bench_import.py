@@ -884,7 +884,8 @@ def main(argv=None):
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated stages to skip: parse,reimport,standard",
+        help="comma-separated stages to skip: parse,import,reimport,standard "
+        "(without import, the ledger of an earlier run is kept)",
     )
     parser.add_argument(
         "--profile",
@@ -924,10 +925,11 @@ def main(argv=None):
         company = ensure_company(env)
         env = make_env(cr, company)
         shops = ensure_shops(env, company, manifest)
-        removed = reset_ledger(env, shops)
-        cr.commit()
-        if removed:
-            print(f"removed {removed} bills of an earlier run")
+        if "import" not in skip:
+            removed = reset_ledger(env, shops)
+            cr.commit()
+            if removed:
+                print(f"removed {removed} bills of an earlier run", flush=True)
         files = read_files(out, manifest)
         results["month"] = {
             "scale": args.scale,
@@ -939,11 +941,12 @@ def main(argv=None):
         }
         if "parse" not in skip:
             results["parse"] = stage_parse(files)
-        results["import"] = stage_import(env, files, shops)
-        results["anomaly_check"] = anomaly_check(env, manifest, shops)
-        if "reimport" not in skip:
+        if "import" not in skip:
+            results["import"] = stage_import(env, files, shops)
+            results["anomaly_check"] = anomaly_check(env, manifest, shops)
+        if not {"import", "reimport"} & skip:
             results["reimport"] = stage_reimport(env, files, shops)
-        if args.profile:
+        if args.profile and "import" not in skip:
             wall, count, lines, text = profile_import(
                 env, files, shops, args.profile, args.profile_top
             )
