@@ -18,6 +18,8 @@ trap cleanup EXIT
 
 start=$(date +%s)
 drop_db "$DB"
+# Odoo appends to its log file: start empty so that an earlier run's errors do not count.
+: >"$LOGDIR/install.log"
 log "creating database $DB and installing $MODULES (log: $LOGDIR/install.log)"
 if ! "${ODOO_CMD[@]}" --addons-path="$ADDONS" -d "$DB" -i "$MODULES" \
     --stop-after-init --http-interface=127.0.0.1 \

@@ -93,9 +93,14 @@ def scratch_db(tmp_path_factory):
         helpers.update_database(name, MODULES, logs / f"{name}.install.log")
     else:
         helpers.create_database(name, MODULES, logs / f"{name}.install.log")
-    yield name
-    if not keep:
-        helpers.drop_database(name)
+    server = helpers.WorkerServer(name, tmp_path_factory.mktemp("worker_server"))
+    try:
+        yield name
+    finally:
+        helpers.reap_workers()
+        server.stop()
+        if not keep:
+            helpers.drop_database(name)
 
 
 @pytest.fixture(autouse=True)

@@ -122,6 +122,7 @@ def update_database(dbname, modules, logfile, option="-u"):
 
 
 LIVE_WORKERS = []
+SERVERS = {}  # dbname -> WorkerServer
 
 
 def reap_workers():
@@ -132,8 +133,94 @@ def reap_workers():
             worker.kill()
 
 
+class WorkerServer:
+    """tests/e2e/worker.py --action serve: loads the registry once and forks
+    one child per worker (a registry takes seconds to load, a fork
+    milliseconds). Children are real processes with their own connections."""
+
+    def __init__(self, dbname, folder):
+        self.dbname = dbname
+        self.folder = folder
+        self.count = 0
+        self.log = open(folder / "server.log", "w")  # noqa: SIM115 - see stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                "--db",
+                dbname,
+                "--action",
+                "serve",
+                "--serve-dir",
+                str(folder),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+        deadline = time.monotonic() + 900
+        while not (folder / "ready").exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(
+                    "worker server did not start:\n"
+                    + (folder / "server.log").read_text()[-4000:]
+                )
+            time.sleep(0.05)
+        SERVERS[dbname] = self
+
+    def submit(self, name, argv):
+        """Fork a child running ``argv``; returns its ForkedProcess."""
+        self.count += 1
+        key = f"{self.count:04d}-{name}"
+        tmp = self.folder / f"{key}.tmp"
+        tmp.write_text(json.dumps(argv))
+        tmp.replace(self.folder / f"{key}.request")
+        pid_file = self.folder / f"{key}.pid"
+        deadline = time.monotonic() + 120
+        while not pid_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("worker server stopped")
+            time.sleep(0.005)
+        return ForkedProcess(int(pid_file.read_text()), self.folder / f"{key}.exit")
+
+    def stop(self):
+        SERVERS.pop(self.dbname, None)
+        (self.folder / "stop").write_text("")
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+        self.log.close()
+
+
+class ForkedProcess:
+    """The part of subprocess.Popen the tests use, for a forked child."""
+
+    def __init__(self, pid, exit_file):
+        self.pid = pid
+        self.exit_file = exit_file
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None and self.exit_file.exists():
+            text = self.exit_file.read_text().strip()
+            self.returncode = int(text) if text else -1
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = time.monotonic() + (timeout or 10**9)
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+
 class Worker:
-    """A worker process running tests/e2e/worker.py."""
+    """A worker process running tests/e2e/worker.py (forked by the database's
+    WorkerServer when there is one, else a new process)."""
 
     def __init__(self, dbname, action, tmp_path, name="worker", **options):
         self.name = name
@@ -142,8 +229,6 @@ class Worker:
         self.marker = tmp_path / f"{name}.marker"
         self.log_path = tmp_path / f"{name}.log"
         args = [
-            sys.executable,
-            str(WORKER),
             "--db",
             dbname,
             "--action",
@@ -160,11 +245,23 @@ class Worker:
                 continue
             flag = "--" + key.replace("_", "-")
             args += [flag] if value is True else [flag, str(value)]
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in wait/kill
-        self.process = subprocess.Popen(
-            args, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO
-        )
+        server = SERVERS.get(dbname)
+        if server:
+            self.log = None
+            self.process = server.submit(name, [*args, "--log", str(self.log_path)])
+        else:
+            self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in wait/kill
+            self.process = subprocess.Popen(
+                [sys.executable, str(WORKER), *args],
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+            )
         LIVE_WORKERS.append(self)
+
+    def _close_log(self):
+        if self.log and not self.log.closed:
+            self.log.close()
 
     def wait_marker(self, timeout=600):
         deadline = time.monotonic() + timeout
@@ -183,15 +280,14 @@ class Worker:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=60)
-        if not self.log.closed:
-            self.log.close()
+        self._close_log()
         return self.process.returncode
 
     def wait(self, timeout=900):
         try:
             self.process.wait(timeout=timeout)
         finally:
-            self.log.close()
+            self._close_log()
         if not self.result_path.exists():
             raise AssertionError(
                 f"{self.name} exited {self.process.returncode} without a result:\n"
@@ -200,8 +296,10 @@ class Worker:
         return json.loads(self.result_path.read_text())
 
     def output(self):
-        if not self.log.closed:
+        if self.log and not self.log.closed:
             self.log.flush()
+        if not self.log_path.exists():
+            return ""
         return self.log_path.read_text()[-6000:]
 
 

@@ -66,7 +66,7 @@ def test_kill_during_import_then_reimport(scratch_db, shop_code, tmp_path):
             copying = [
                 q
                 for _pid, state, q in h.backend_activity(db)
-                if state == "active" and q.startswith("COPY ec_line_stage")
+                if state == "active" and q.lstrip().upper().startswith("COPY")
             ]
             assert copying, h.backend_activity(db)
         worker.kill()

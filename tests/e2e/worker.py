@@ -23,6 +23,10 @@ the process while its transaction is open:
 - ``post``: entries created and posted (sequence numbers taken), rows not yet
   linked to them, not committed.
 
+``--action serve --serve-dir DIR`` loads the registry once and forks one
+child per request (what tests/e2e/e2e_helpers.py uses): same behaviour,
+seconds faster per worker.
+
 ``--barrier DIR --party NAME --parties N --barrier-at POINT`` makes N workers
 wait for each other at POINT (once): ``start`` (before the action),
 ``after_sha_check`` (import: after looking for an identical file, before
@@ -32,6 +36,7 @@ the worker waits for ``DIR/go`` before acting).
 """
 
 import argparse
+import io
 import json
 import os
 import pathlib
@@ -64,6 +69,8 @@ def parse_args(argv):
     parser.add_argument("--fake-url")
     parser.add_argument("--fake-key")
     parser.add_argument("--bills-from")
+    parser.add_argument("--serve-dir", help="action serve: requests folder")
+    parser.add_argument("--log", help="forked child: its output")
     return parser.parse_args(argv)
 
 
@@ -112,40 +119,46 @@ def barrier(name):
         wait_for(folder / "go")
 
 
+class SlowBuffer:
+    """StringIO that stops the COPY stream half-way (crash_at=copy)."""
+
+    def __init__(self, *args):
+        self._buffer = io.StringIO(*args)
+        self._reads = 0
+
+    def __getattr__(self, name):
+        return getattr(self._buffer, name)
+
+    def read(self, *args):
+        self._reads += 1
+        if self._reads == 3:
+            crash_point("copy")
+        return self._buffer.read(*args)
+
+    def readline(self, *args):
+        self._reads += 1
+        if self._reads == 3:
+            crash_point("copy")
+        return self._buffer.readline(*args)
+
+
+class IoProxy:
+    """Stands for the io module in tools/ledger.py when crash_at=copy."""
+
+    StringIO = SlowBuffer
+
+
+def set_copy_hook():
+    from odoo.addons.ec_reconcile.tools import ledger
+
+    ledger.io = IoProxy if ARGS.crash_at == "copy" else io
+
+
 def install_hooks():
-    """Fault and barrier hooks around the add-on's own steps."""
+    """Fault and barrier hooks around the add-on's own steps (they read the
+    current ARGS when they run: installed once per process)."""
     from odoo.addons.ec_reconcile.models.ec_settlement import EcSettlement
     from odoo.addons.ec_reconcile.tools import ledger, matching, posting
-
-    class SlowBuffer:
-        """StringIO that stops the COPY stream half-way (crash_at=copy)."""
-
-        def __init__(self, *args):
-            import io  # noqa: PLC0415
-
-            self._buffer = io.StringIO(*args)
-            self._reads = 0
-
-        def __getattr__(self, name):
-            return getattr(self._buffer, name)
-
-        def read(self, *args):
-            self._reads += 1
-            if self._reads == 3:
-                crash_point("copy")
-            return self._buffer.read(*args)
-
-        def readline(self, *args):
-            self._reads += 1
-            if self._reads == 3:
-                crash_point("copy")
-            return self._buffer.readline(*args)
-
-    class IoProxy:
-        StringIO = SlowBuffer
-
-    if ARGS.crash_at == "copy":
-        ledger.io = IoProxy
 
     insert_lines = ledger.insert_lines
 
@@ -384,6 +397,17 @@ def main(argv=None):
     ARGS = parse_args(argv if argv is not None else sys.argv[1:])
     registry = open_registry()
     install_hooks()
+    if ARGS.action == "serve":
+        return serve(registry)
+    return run(registry)
+
+
+def run(registry):
+    """Run ARGS.action in one transaction (retried like an RPC call)."""
+    set_copy_hook()
+    _barriers_done.clear()
+    # Caches changed by other processes are dropped, as Odoo does per request.
+    registry = registry.check_signaling()
     from odoo import api
     from odoo.exceptions import UserError
     from odoo.service.model import retrying
@@ -424,6 +448,57 @@ def main(argv=None):
         touch(ARGS.result, json.dumps(outcome, default=str))
     print(json.dumps(outcome, default=str))
     return 0
+
+
+def serve(registry):
+    """Fork server: the registry is loaded once; each request (a JSON list of
+    arguments written to ``--serve-dir``/NAME.request) runs in a forked child
+    with its own database connections. Writes NAME.pid, then NAME.exit.
+
+    Loading a registry takes seconds; forking takes milliseconds: the
+    process-level tests start dozens of workers.
+    """
+    import odoo.sql_db
+
+    folder = pathlib.Path(ARGS.serve_dir)
+    odoo.sql_db.close_all()  # children open their own connections
+    touch(folder / "ready", str(os.getpid()))
+    children = {}
+    while not (folder / "stop").exists():
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if not pid:
+                break
+            name = children.pop(pid)
+            touch(folder / f"{name}.exit", str(os.waitstatus_to_exitcode(status)))
+        for request in sorted(folder.glob("*.request")):
+            name, argv = request.stem, json.loads(request.read_text())
+            request.unlink()
+            pid = os.fork()
+            if pid == 0:
+                os._exit(serve_child(registry, argv))
+            children[pid] = name
+            touch(folder / f"{name}.pid", str(pid))
+        time.sleep(0.01)
+    return 0
+
+
+def serve_child(registry, argv):
+    global ARGS
+    code = 1
+    try:
+        ARGS = parse_args(argv)
+        log = os.open(ARGS.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.setpgid(0, 0)  # a kill of the child never reaches the server
+        code = run(registry)
+    except BaseException:  # noqa: BLE001 - the child reports and exits
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return code
 
 
 if __name__ == "__main__":

@@ -24,10 +24,11 @@ def _ident(name):
 class EcReportProfitSku(models.Model):
     """Profit per order line and SKU.
 
-    Facts of three kinds, each dated when it happened:
+    Facts of four kinds, each dated when it happened:
 
     - bill rows of an order: on the order line they name (sub-order bills),
-      else spread over the order's lines in proportion to their total;
+      else spread over the order's lines in proportion to their untaxed
+      amount;
     - shop-level fees allocated to orders (``ec.fee.allocation``), spread
       over the order lines the same way;
     - shop-level rows that no order bears (unknown orders, fees not
@@ -86,14 +87,8 @@ class EcReportProfitSku(models.Model):
             "line_id",
         ],
         "ec.shop": ["platform", "currency_id", "tz"],
-        "sale.order": ["ec_shop_id", "company_id"],
-        "sale.order.line": [
-            "order_id",
-            "product_id",
-            "price_total",
-            "display_type",
-            "is_downpayment",
-        ],
+        "sale.order": ["ec_shop_id", "company_id", "amount_untaxed"],
+        "sale.order.line": ["order_id", "product_id", "price_subtotal", "display_type"],
         "stock.move": [
             "state",
             "sale_line_id",

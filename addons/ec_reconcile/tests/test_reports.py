@@ -12,11 +12,12 @@ from openpyxl import load_workbook
 from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Command
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
+from odoo.addons.ec_reconcile.parsers import BillLine, ParsedBill
 from odoo.addons.ec_reconcile.report.ec_report_unsettled_aging import bucket_of
 
-from .common import EcAccountingCase
+from .common import DISABLED_TRACKING, EcAccountingCase
 
 MARCH = datetime(2024, 3, 5, 10, 0)
 APRIL = datetime(2024, 4, 2, 10, 0)
@@ -836,3 +837,65 @@ class TestDashboard(EcAccountingCase):
         admin_with_b = admin.with_context(allowed_company_ids=self.both.ids)
         _header, rows = _sheet_rows(admin_with_b._generate(), "By shop and kind")
         self.assertIn("Shop of B", {row["Shop"].value for row in rows})
+
+
+@tagged("post_install", "-at_install")
+class TestReportScreens(HttpCase):
+    """The dashboard and every report open in the web client without error."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, **DISABLED_TRACKING))
+        shop = cls.env["ec.shop"].create(
+            {"name": "Screen shop", "code": "SCR", "platform": "tmall", "tz": "UTC"}
+        )
+        now = datetime.now()
+        parsed = ParsedBill(
+            bill_type="test_bill",
+            platform="tmall",
+            channel="test",
+            parser_version="1",
+            filename="screens.csv",
+            lines=[
+                BillLine("S-1", "sale", Decimal("99.5"), now, order_ref="NOPE-1"),
+                BillLine("S-2", "commission", Decimal("-4.5"), now, order_ref="NOPE-1"),
+                BillLine("S-3", "payout", Decimal("-50"), now),
+            ],
+        )
+        cls.env["ec.settlement"]._import_parsed(parsed, shop=shop)
+        cls.env["ec.settlement"]._run_matching(shop)
+
+    def _open(self, xmlid, selector):
+        code = """
+            (async () => {
+                for (let i = 0; i < 200; i++) {
+                    if (document.querySelector(%r)) {
+                        console.log("test successful");
+                        return;
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                console.error("%s never showed %s");
+            })();
+        """ % (selector, xmlid, selector)
+        self.browser_js(f"/odoo/action-{xmlid}", code, login="admin", timeout=60)
+
+    def test_dashboard_screen(self):
+        self._open("ec_reconcile.ec_shop_dashboard_action", ".o_kanban_record a")
+
+    def test_report_screens(self):
+        for xmlid in (
+            "ec_reconcile.ec_report_income_expense_action",
+            "ec_reconcile.ec_report_profit_action",
+            "ec_reconcile.ec_report_profit_sku_action",
+            "ec_reconcile.ec_report_unsettled_aging_action",
+            "ec_reconcile.ec_report_fee_rate_action",
+        ):
+            with self.subTest(xmlid=xmlid):
+                self._open(xmlid, ".o_pivot table")
+        self._open("ec_reconcile.ec_report_partner_ledger_action", ".o_list_view")
+        self._open(
+            "ec_reconcile.ec_partner_ledger_action",
+            ".modal .o_form_view, .o_dialog .o_form_view",
+        )
