@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: a fresh database, both add-ons installed, every test
-# of the project through pytest-odoo, then browser tours through odoo-bin.
-# Exits non-zero on any failing or erroring test, or when Odoo/PostgreSQL
-# is missing.
+# The whole test suite: a fresh database, the add-ons installed, every test
+# of the project through pytest-odoo, then the browser tours (pytest-odoo with
+# an HTTP server, headless Chromium). Exits non-zero on any failing or
+# erroring test, or when Odoo/PostgreSQL is missing (without Chromium the
+# tours are skipped with a warning).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -38,10 +39,12 @@ paths=()
 for dir in addons/ec_reconcile/tests addons/ec_connectors/tests addons/ec_connectors_queue/tests tests/e2e; do
     [[ -d "$dir" ]] && paths+=("$dir")
 done
+pytest_odoo=(-p no:cacheprovider --odoo-database="$DB" --odoo-addons-path="$ADDONS"
+    --odoo-log-level=warn --odoo-extra=http-interface=127.0.0.1)
+# The browser tours run apart, with an HTTP server (--odoo-http).
+ui_tests=addons/ec_reconcile/tests/test_ui.py
 set +e
-"$PYTHON" -m pytest -p no:cacheprovider --odoo-database="$DB" \
-    --odoo-addons-path="$ADDONS" --odoo-log-level=warn \
-    --odoo-extra=http-interface=127.0.0.1 \
+"$PYTHON" -m pytest "${pytest_odoo[@]}" --ignore="$ui_tests" \
     -o python_files='test_*.py' -q "${paths[@]}" "$@"
 rc=$?
 set -e
@@ -49,5 +52,32 @@ if [[ $rc -eq 5 ]]; then
     echo "ERROR: pytest collected no test" >&2
     rc=1
 fi
-log "test command finished in $(($(date +%s) - start)) s (pytest exit $rc)"
+log "tests finished in $(($(date +%s) - start)) s (pytest exit $rc)"
+
+# Tours need Chromium, found by Odoo under these names (Debian: apt-get
+# install chromium). Without it (the official odoo image) they are skipped
+# with a warning, unless EC_REQUIRE_BROWSER=1; EC_SKIP_BROWSER=1 skips them.
+# With it, a browser that does not start fails the run.
+browser=""
+for name in google-chrome chromium chromium-browser google-chrome-stable; do
+    command -v "$name" >/dev/null && browser="$name" && break
+done
+if [[ "${EC_SKIP_BROWSER:-}" == "1" ]]; then
+    log "EC_SKIP_BROWSER=1: browser tours skipped"
+elif [[ -z "$browser" && "${EC_REQUIRE_BROWSER:-}" != "1" ]]; then
+    echo "WARNING: browser tours SKIPPED: no Chromium in PATH (Debian/Ubuntu:" \
+        "apt-get install chromium; EC_REQUIRE_BROWSER=1 makes this an error)" >&2
+else
+    log "browser tours ($ui_tests, headless ${browser:-Chromium})"
+    set +e
+    EC_REQUIRE_BROWSER=1 "$PYTHON" -m pytest "${pytest_odoo[@]}" --odoo-http \
+        -o python_files='test_*.py' -q -rs "$ui_tests"
+    ui_rc=$?
+    set -e
+    if [[ $ui_rc -ne 0 ]]; then
+        echo "ERROR: browser tours failed (pytest exit $ui_rc)" >&2
+        [[ $rc -ne 0 ]] || rc=1
+    fi
+    log "browser tours finished in $(($(date +%s) - start)) s (pytest exit $ui_rc)"
+fi
 exit $rc

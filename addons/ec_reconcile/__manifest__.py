@@ -13,6 +13,7 @@
     "installable": True,
     "depends": ["sale_stock", "account"],
     "external_dependencies": {"python": ["openpyxl"]},
+    "uninstall_hook": "uninstall_hook",
     "data": [
         "security/ec_reconcile_groups.xml",
         "security/ir.model.access.csv",
@@ -45,4 +46,9 @@
     "demo": [
         "demo/ec_shop_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ec_reconcile/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -468,6 +468,8 @@ def install_timers(env):
     model_class = type(env["ec.settlement"])
     timers.wrap(model_class, "_store_raw_file", "raw_attachment")
     timers.wrap(model_class, "message_post", "chatter")
+    if hasattr(model_class, "_message_log"):
+        timers.wrap(model_class, "_message_log", "chatter")
     return timers
 
 
@@ -520,6 +522,40 @@ def import_all(env, files, shops, label, *, mutate=False, timers=None):
         normalized_lines_per_s=round(stats["rows_in_files"] / wall),
     )
     return stage.info
+
+
+def storage(env, shops):
+    """Bytes the imported lines take: row data of the lines, of their raw
+    rows (when stored apart), and the size of the lines' indexes."""
+    cr = env.cr
+    shop_ids = [shop.id for shop in shops.values()]
+    cr.execute(
+        "SELECT count(*), COALESCE(sum(pg_column_size(line.*)), 0) "
+        "FROM ec_settlement_line line WHERE shop_id = ANY(%s)",
+        [shop_ids],
+    )
+    lines, line_bytes = cr.fetchone()
+    raw_rows = raw_bytes = 0
+    cr.execute("SELECT to_regclass('ec_settlement_raw_row')")
+    if cr.fetchone()[0]:
+        cr.execute(
+            "SELECT count(*), COALESCE(sum(pg_column_size(raw.*)), 0) "
+            "FROM ec_settlement_raw_row raw "
+            "JOIN ec_settlement bill ON bill.id = raw.settlement_id "
+            "WHERE bill.shop_id = ANY(%s)",
+            [shop_ids],
+        )
+        raw_rows, raw_bytes = cr.fetchone()
+    cr.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'ec_settlement_line'")
+    indexes = cr.fetchone()[0]
+    lines = lines or 1
+    return {
+        "lines": lines,
+        "line_bytes_per_line": round(line_bytes / lines),
+        "raw_rows": raw_rows,
+        "raw_bytes_per_line": round(raw_bytes / lines),
+        "line_indexes": indexes,
+    }
 
 
 def stage_import(env, files, shops):
@@ -823,6 +859,14 @@ def print_report(results):
         print(
             "    cpu cost: " + ", ".join(f"{k} {v}" for k, v in imp["cpu_cost"].items())
         )
+    stored = results.get("storage")
+    if stored:
+        print(
+            f"    storage: {stored['line_bytes_per_line']} bytes of line data per "
+            f"line, {stored['raw_bytes_per_line']} bytes of raw rows per line "
+            f"({stored['raw_rows']} raw rows apart), "
+            f"{stored['line_indexes']} indexes on ec_settlement_line"
+        )
     for info in results.get("reimport", []):
         print(
             f"(c) {info['stage']}: NEW LINES = {info['lines_added']} "
@@ -944,6 +988,7 @@ def main(argv=None):
         if "import" not in skip:
             results["import"] = stage_import(env, files, shops)
             results["anomaly_check"] = anomaly_check(env, manifest, shops)
+            results["storage"] = storage(env, shops)
         if not {"import", "reimport"} & skip:
             results["reimport"] = stage_reimport(env, files, shops)
         if args.profile and "import" not in skip:

@@ -90,6 +90,64 @@ def clone_sql(cr, table, source_alias, overrides, from_sql):
     return f"INSERT INTO {table} ({quoted}) SELECT {', '.join(select)} {from_sql}"
 
 
+class QueryLog:
+    """Records the queries run on ``cr`` (and their times) meanwhile."""
+
+    def __init__(self, cr):
+        self.cr = cr
+        self.queries = []
+
+    def __enter__(self):
+        execute = self.cr.execute
+
+        def logged(query, params=None, log_exceptions=True):
+            start = time.perf_counter()
+            result = execute(query, params, log_exceptions)
+            self.queries.append((time.perf_counter() - start, query, params))
+            return result
+
+        self.cr.execute = logged
+        return self
+
+    def __exit__(self, *exc):
+        del self.cr.execute
+
+    def slowest(self):
+        return max(self.queries, key=lambda item: item[0])
+
+
+def explain(cr, logged, label, folder):
+    """EXPLAIN (ANALYZE, BUFFERS) of a logged query: the plan's key lines
+    are printed, the whole plan is written to ``folder``."""
+    from odoo.tools import SQL  # noqa: PLC0415
+
+    _elapsed, query, params = logged
+    if isinstance(query, SQL):
+        cr.execute(SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query))
+    else:
+        cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
+    plan = [row[0] for row in cr.fetchall()]
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
+    (folder / f"{name}.txt").write_text("\n".join(plan) + "\n")
+    # The root, the scans and joins taking time, and the totals.
+    keys = [
+        line
+        for line in plan
+        if "actual time" in line
+        and any(
+            word in line
+            for word in ("Scan", "Join", "Aggregate", "Nested Loop", "Sort  (")
+        )
+    ]
+    print(f"    plan: {plan[0].strip()[:110]}")
+    for line in keys[:6]:
+        print(f"      {line.strip()[:110]}")
+    for line in plan[-3:]:
+        print(f"    {line.strip()}")
+
+
 def timed(label, function, *args):
     start = time.perf_counter()
     result = function(*args)
@@ -242,6 +300,10 @@ def build(env, orders, shops_count, month_start, days):
         params,
     )
     print("  orders, lines, deliveries written", flush=True)
+    # Fresh statistics before the joins below: with the empty tables' ones
+    # the planner loops over a million rows per order.
+    for table in ("sale_order", "sale_order_line", "stock_move"):
+        cr.execute(f"ANALYZE {table}")
     # Bill rows: the sale, then the fee rows of each order.
     line_cols = (
         "settlement_id, shop_id, company_id, platform, channel, transaction_id,"
@@ -293,6 +355,7 @@ def build(env, orders, shops_count, month_start, days):
             """,
             params,
         )
+    cr.execute("ANALYZE ec_settlement_line")
     cr.execute(
         """
         INSERT INTO ec_fee_allocation
@@ -351,7 +414,7 @@ def drop_data(env):
 # ---------------------------------------------------------------------------
 
 
-def measure(env, month_start, month_end):
+def measure(env, month_start, month_end, explain_dir=None, exports=True):
     month = [("date", ">=", month_start), ("date", "<", month_end)]
     cases = [
         (
@@ -408,14 +471,17 @@ def measure(env, month_start, month_end):
         Report = env[model]
         for attempt in ("cold", "warm"):
             env.invalidate_all()
-            _groups, elapsed = timed(
-                f"{label} [{attempt}]",
-                Report.formatted_read_group,
-                domain,
-                groupby,
-                aggregates,
-            )
+            with QueryLog(env.cr) as log:
+                _groups, elapsed = timed(
+                    f"{label} [{attempt}]",
+                    Report.formatted_read_group,
+                    domain,
+                    groupby,
+                    aggregates,
+                )
             results[f"{label} [{attempt}]"] = round(elapsed, 3)
+        if explain_dir:
+            explain(env.cr, log.slowest(), label, explain_dir)
     shops = env["ec.shop"].search([("code", "like", f"{BENCH_PREFIX}%")])
     fnames = [name for name in shops._fields if name.startswith("dashboard_")]
     for attempt in ("cold", "warm"):
@@ -424,7 +490,8 @@ def measure(env, month_start, month_end):
             f"Dashboard of {len(shops)} shops [{attempt}]", shops.read, fnames
         )
         results[f"Dashboard [{attempt}]"] = round(elapsed, 3)
-    for report in ("income_expense", "profit", "profit_sku", "fee_rate"):
+    reports = ("income_expense", "profit", "profit_sku", "fee_rate")
+    for report in reports if exports else ():
         wizard = env["ec.report.export"].create(
             {"report": report, "date_from": month_start, "date_to": month_end}
         )
@@ -442,6 +509,17 @@ def main(argv=None):
     parser.add_argument("--shops", type=int, default=40)
     parser.add_argument("--month", default="2024-03", help="YYYY-MM")
     parser.add_argument("--json", help="write the results there")
+    parser.add_argument(
+        "--refresh", action="store_true", help="store the noted profit facts first"
+    )
+    parser.add_argument(
+        "--no-export", action="store_true", help="skip the XLSX exports"
+    )
+    parser.add_argument(
+        "--explain",
+        metavar="DIR",
+        help="write EXPLAIN ANALYZE of each report's main query there",
+    )
     args = parser.parse_args(argv)
     year, month = (int(part) for part in args.month.split("-"))
     month_start = dt.date(year, month, 1)
@@ -460,10 +538,20 @@ def main(argv=None):
             build(env, args.orders, args.shops, month_start, days)
             cr.commit()
             print(f"  built in {time.perf_counter() - start:.1f} s", flush=True)
+        if args.build or args.refresh:
+            # What matching does at its end: store the profit facts of the
+            # orders and shop days the new rows touched.
+            _count, elapsed = timed(
+                "Store the profit facts (end of matching)",
+                env["ec.report.profit.sku"]._refresh_facts,
+            )
+            cr.commit()
         # As the administrator: a user subject to the company record rules.
         admin = env.ref("base.user_admin")
         user_env = make_env(cr, admin.id, env.company)
-        results = measure(user_env, month_start, month_end)
+        results = measure(
+            user_env, month_start, month_end, args.explain, not args.no_export
+        )
         cr.rollback()
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=2))

@@ -80,6 +80,8 @@ class AlipayClient(BaseClient):
     ]
     optional_fields = ("app_auth_token", "bill_types")
     bill_types = ("signcustomer", "trade")
+    #: 账务明细 is the account ledger; 业务明细 lists the same trades
+    ledger_bill_types = ("signcustomer",)
     supports_orders = False
     #: fresh URLs requested when a download link has expired.
     max_url_renewals = 3
@@ -204,6 +206,12 @@ class AlipayClient(BaseClient):
     def _bill_type_list(self):
         types = self.credentials.get("bill_types") or "signcustomer"
         return [t.strip() for t in types.split(",") if t.strip()]
+
+    def posts_bill_type(self, bill_type):
+        # a shop that pulls only the trade bill posts it: it is all there is
+        if not set(self._bill_type_list()) & set(self.ledger_bill_types):
+            return True
+        return super().posts_bill_type(bill_type)
 
     def list_bills(self, date_from, date_to):
         refs = []

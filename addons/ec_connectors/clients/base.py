@@ -38,6 +38,7 @@ import base64
 import binascii
 import datetime as dt
 import email.utils
+import hashlib
 import json
 import logging
 import time
@@ -264,6 +265,10 @@ class BaseClient:
     default_base_url = ""
     #: bill types this client can list.
     bill_types = ()
+    #: the bill types that are the wallet ledger, where the platform also
+    #: serves a detail bill of the same money: only these are posted
+    #: (posting both would count each settlement twice). Empty: all types.
+    ledger_bill_types = ()
     supports_orders = True
     #: longest time window one order query may span.
     order_window = dt.timedelta(days=1)
@@ -311,6 +316,10 @@ class BaseClient:
                 "configuration",
                 "missing credentials: " + ", ".join(missing),
             )
+
+    def posts_bill_type(self, bill_type):
+        """Whether bills of ``bill_type`` are posted as journal entries."""
+        return not self.ledger_bill_types or bill_type in self.ledger_bill_types
 
     # -------------------------------------------------------- interface
 
@@ -627,6 +636,14 @@ def sorted_concat(params):
         for key in sorted(params)
         if key != "sign" and params[key] not in (None, "")
     )
+
+
+def md5_sign(secret, params):
+    """``MD5(secret + k1v1k2v2… + secret)``, hex upper case: the md5 request
+    signature of the TOP-style gateways (Taobao ``sign_method=md5``, JD,
+    Pinduoduo)."""
+    text = secret + sorted_concat(params) + secret
+    return hashlib.md5(text.encode()).hexdigest().upper()
 
 
 def china_text(value):

@@ -94,6 +94,9 @@ class DouyinClient(BaseClient):
     ]
     optional_fields = ("shop_id", "access_token", "refresh_token", "sign_method")
     bill_types = ("settle", "account_item")
+    #: the account items are the wallet ledger; the settlement bill explains
+    #: the same credits per order
+    ledger_bill_types = ("account_item",)
     order_window = dt.timedelta(days=1)
     page_size = 100
     max_pages = 10000

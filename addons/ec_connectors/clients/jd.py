@@ -29,7 +29,6 @@ than ``page_size`` rows. Without ``bill_method``, ``list_bills`` raises
 """
 
 import datetime as dt
-import hashlib
 import json
 
 from .base import (
@@ -43,9 +42,9 @@ from .base import (
     china_text,
     decimal_or_none,
     json_array,
+    md5_sign,
     normalized_order,
     parse_china_text,
-    sorted_concat,
 )
 
 ORDER_STATES = (
@@ -66,11 +65,6 @@ STATUS = {
     "PAUSE": "paid",
     "POP_ORDER_PAUSE": "paid",
 }
-
-
-def jd_sign(secret, params):
-    text = secret + sorted_concat(params) + secret
-    return hashlib.md5(text.encode()).hexdigest().upper()
 
 
 class JdClient(BaseClient):
@@ -101,7 +95,7 @@ class JdClient(BaseClient):
                 api_params, ensure_ascii=False, separators=(",", ":")
             ),
         }
-        params["sign"] = jd_sign(self.credentials["app_secret"], params)
+        params["sign"] = md5_sign(self.credentials["app_secret"], params)
         return params
 
     def _call(self, method, api_params, *, raw=False):

@@ -22,7 +22,6 @@ served. Orders: ``pdd.order.number.list.increment.get``
 """
 
 import datetime as dt
-import hashlib
 
 from .base import (
     AuthError,
@@ -33,18 +32,13 @@ from .base import (
     RemoteError,
     RetryableError,
     decimal_or_none,
+    md5_sign,
     normalized_order,
     parse_china_text,
-    sorted_concat,
 )
 
 RATE_LIMIT_CODES = {"70031", "70032", "70033"}
 AUTH_CODES = {"10016", "10017", "10019", "10020", "10021", "10022"}
-
-
-def pdd_sign(secret, params):
-    text = secret + sorted_concat(params) + secret
-    return hashlib.md5(text.encode()).hexdigest().upper()
 
 
 class PddClient(BaseClient):
@@ -70,7 +64,7 @@ class PddClient(BaseClient):
             "version": "V1",
         }
         params.update({k: str(v) for k, v in api_params.items()})
-        params["sign"] = pdd_sign(self.credentials["client_secret"], params)
+        params["sign"] = md5_sign(self.credentials["client_secret"], params)
         return params
 
     def _call(self, api_type, api_params):

@@ -43,6 +43,7 @@ from .base import (
     china_text,
     decimal_or_none,
     json_array,
+    md5_sign,
     normalized_order,
     parse_china_text,
     sorted_concat,
@@ -74,10 +75,10 @@ BAN_SECONDS = re.compile(r"(\d+)\s*more seconds")
 
 
 def top_sign(secret, params, sign_method="md5"):
-    text = sorted_concat(params)
     if sign_method == "md5":
-        digest = hashlib.md5((secret + text + secret).encode()).hexdigest()
-    elif sign_method == "hmac":
+        return md5_sign(secret, params)
+    text = sorted_concat(params)
+    if sign_method == "hmac":
         digest = hmac.new(secret.encode(), text.encode(), hashlib.md5).hexdigest()
     elif sign_method == "hmac-sha256":
         digest = hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()

@@ -73,6 +73,9 @@ class WechatPayClient(BaseClient):
     ]
     optional_fields = ("platform_serial", "trade_bill_type", "account_type")
     bill_types = ("trade", "fundflow")
+    #: the fund flow bill is the merchant balance; the trade bill lists the
+    #: same payments per transaction
+    ledger_bill_types = ("fundflow",)
     supports_orders = False
     max_url_renewals = 3
 

@@ -1,8 +1,10 @@
 # Copyright 2026 EC Reconcile contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import datetime as dt
+from collections import Counter
 
 from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..clients import BillNotReadyError, BillRef, NoBillError
 from ..tools import naive_utc
@@ -68,6 +70,17 @@ class EcConnectorBill(models.Model):
         "ec.settlement", string="Imported Bills", readonly=True, copy=False
     )
     settlement_count = fields.Integer(compute="_compute_settlement_count")
+    post_state = fields.Selection(
+        [("to_post", "To Post"), ("posted", "Posted"), ("failed", "Posting Failed")],
+        string="Automatic Posting",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Set when the bill was pulled for a shop that posts automatically "
+        "after a pull. Posting Failed: post the imported bill by hand once the "
+        "cause (see the error) is fixed.",
+    )
+    post_error = fields.Text(string="Posting Error", readonly=True, copy=False)
 
     _shop_key_uniq = models.Constraint(
         "UNIQUE(shop_id, key)", "A platform bill is listed once per shop."
@@ -178,6 +191,10 @@ class EcConnectorBill(models.Model):
                             "next_try_at": False,
                             "error_message": False,
                             "settlement_ids": [fields.Command.set(settlements.ids)],
+                            "post_state": "to_post"
+                            if shop.connector_auto_post
+                            and client.posts_bill_type(bill.bill_type)
+                            else False,
                         }
                     )
                     Log._log_create(
@@ -256,6 +273,68 @@ class EcConnectorBill(models.Model):
         if already:
             parts.append(self.env._("The file was imported before: nothing changed."))
         return "\n".join(parts) or False
+
+    # ------------------------------------------------------------ posting
+
+    def _connector_post(self):
+        """Post the imported bills of these pulled bills (those ``to_post``)
+        through ``ec.settlement.action_post``, each pulled bill in its own
+        savepoint. A posting error (lock date, missing account...) is not
+        raised: it is stored on the pulled bill and written in the sync log
+        and the imported bills' chatter, and the pull stays a success.
+        Concurrency errors are raised, for the transaction to be retried.
+
+        Returns ``{"moves", "rows", "posted", "failed"}`` (counts, then the
+        pulled bills)."""
+        totals = Counter()
+        posted = failed = self.browse()
+        for bill in self.filtered(lambda b: b.post_state == "to_post"):
+            shop = bill.shop_id
+            settlements = bill.settlement_ids.filtered(
+                lambda s: s.state not in ("error", "posted")
+            )
+            try:
+                with self.env.cr.savepoint():
+                    stats = {}
+                    if settlements:
+                        stats = settlements.with_company(bill.company_id).action_post()
+                    bill.write({"post_state": "posted", "post_error": False})
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except shop._connector_caught_errors() as error:
+                bill._connector_record_post_error(error)
+                failed |= bill
+                continue
+            totals.update(moves=stats.get("moves", 0), rows=stats.get("rows", 0))
+            posted |= bill
+        return {
+            "moves": totals["moves"],
+            "rows": totals["rows"],
+            "posted": posted,
+            "failed": failed,
+        }
+
+    def _connector_record_post_error(self, error):
+        self.ensure_one()
+        shop = self.shop_id
+        message = shop._connector_report_error(error, f"Posting of bill {self.id}")
+        self.write({"post_state": "failed", "post_error": message})
+        note = self.env._(
+            "Automatic posting after the pull failed; nothing of this bill was "
+            "posted. Fix the cause, then post it with Post Entries.\n%(error)s",
+            error=message,
+        )
+        for settlement in self.settlement_ids:
+            settlement.message_post(body=note)
+        self.env["ec.sync.log"]._log_create(
+            shop,
+            "posting",
+            self.name,
+            state="error",
+            connector_bill_id=self.id,
+            settlement_ids=[fields.Command.set(self.settlement_ids.ids)],
+            error_message=message,
+        )
 
     # ------------------------------------------------------------ actions
 

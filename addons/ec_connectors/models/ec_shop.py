@@ -45,7 +45,7 @@ TOKEN_FIELDS = [
 ]
 
 #: advisory lock classes (pg_try_advisory_xact_lock(class, shop id)).
-LOCK_CLASSES = {"bills": 710601, "orders": 710602}
+LOCK_CLASSES = {"bills": 710601, "orders": 710602, "posting": 710603}
 
 
 class EcShop(models.Model):
@@ -67,6 +67,18 @@ class EcShop(models.Model):
         tracking=True,
         help="Create and update sale orders from the platform's orders "
         "(status drives confirmation, delivery, return or cancellation).",
+    )
+    connector_auto_post = fields.Boolean(
+        string="Post Automatically after Pull",
+        tracking=True,
+        help="After each pull, the shop's new bills are matched and then posted "
+        "as journal entries, as Post Entries does (voucher templates, else one "
+        "entry per bill day). Where the platform serves both a wallet ledger and "
+        "a detail bill of the same money (Alipay, WeChat Pay, Douyin), only the "
+        "ledger is posted. A posting error (lock date, missing account) does not "
+        "stop the pull: it is written in the sync log and in the bill's chatter, "
+        "and the bill waits to be posted by hand. Off: pulled bills are matched "
+        "only.",
     )
     connector_interval = fields.Integer(
         string="Pull Every (minutes)",
@@ -474,7 +486,7 @@ class EcShop(models.Model):
         pulled = False
         for bill in bills:
             pulled |= bill._connector_pull()
-        if pulled:
+        if pulled or self._connector_has_bills_to_post():
             self._connector_after_pull()
 
     def action_view_sync_logs(self):
@@ -630,42 +642,95 @@ class EcShop(models.Model):
         return dt.timedelta(minutes=15)
 
     def _connector_after_pull(self):
-        """After new bills: match the shop (and post, when a posting step
-        provides ``ec.settlement._post_after_pull``)."""
-        Settlement = self.env["ec.settlement"]
-        Log = self.env["ec.sync.log"]
+        """After new bills: match each shop, then post its pulled bills when
+        it posts automatically. Returns the shops whose posting was skipped
+        because another transaction is posting them (their bills stay to
+        post, for the next run)."""
+        busy = self.browse()
         for shop in self:
-            started = fields.Datetime.now()
-            try:
-                with self.env.cr.savepoint():
-                    stats = Settlement._run_matching(shop)
-                    if hasattr(Settlement, "_post_after_pull"):
-                        Settlement.search(
-                            [("shop_id", "=", shop.id), ("state", "=", "matched")]
-                        )._post_after_pull()
-            except shop._connector_caught_errors() as error:
-                Log._log_create(
-                    shop,
-                    "matching",
-                    self.env._("Matching"),
-                    state="error",
-                    date_start=started,
-                    error_message=shop._connector_report_error(error, "Matching"),
-                )
+            if not shop._connector_match():
                 continue
+            if shop.connector_auto_post and shop._connector_post_pulled() == "busy":
+                busy |= shop
+        return busy
+
+    def _connector_match(self):
+        """Match the shop's rows in a savepoint; log how it went. Returns
+        False when matching failed (logged)."""
+        self.ensure_one()
+        Log = self.env["ec.sync.log"]
+        started = fields.Datetime.now()
+        try:
+            with self.env.cr.savepoint():
+                stats = self.env["ec.settlement"]._run_matching(self)
+        except self._connector_caught_errors() as error:
             Log._log_create(
-                shop,
+                self,
                 "matching",
                 self.env._("Matching"),
-                state="done",
+                state="error",
                 date_start=started,
-                rows_matched=stats.get("rows_linked", 0),
+                error_message=self._connector_report_error(error, "Matching"),
+            )
+            return False
+        Log._log_create(
+            self,
+            "matching",
+            self.env._("Matching"),
+            state="done",
+            date_start=started,
+            rows_matched=stats.get("rows_linked", 0),
+            message=self.env._(
+                "%(rows)s rows linked to orders, %(open)s open exceptions.",
+                rows=stats.get("rows_linked", 0),
+                open=stats.get("exceptions_open", 0),
+            ),
+        )
+        return True
+
+    def _connector_has_bills_to_post(self):
+        self.ensure_one()
+        return self.connector_auto_post and bool(
+            self.env["ec.connector.bill"].search_count(
+                [("shop_id", "=", self.id), ("post_state", "=", "to_post")], limit=1
+            )
+        )
+
+    def _connector_post_pulled(self):
+        """Post the shop's pulled bills waiting to be posted (matched just
+        before). Returns ``"done"``, or ``"busy"`` when another transaction
+        is posting this shop's bills."""
+        self.ensure_one()
+        if not self._connector_try_lock("posting"):
+            return "busy"
+        bills = self.env["ec.connector.bill"].search(
+            [("shop_id", "=", self.id), ("post_state", "=", "to_post")],
+            order="period, id",
+        )
+        if not bills:
+            return "done"
+        started = fields.Datetime.now()
+        result = bills._connector_post()
+        if result["posted"]:
+            settlements = result["posted"].settlement_ids
+            self.env["ec.sync.log"]._log_create(
+                self,
+                "posting",
+                self.env._("Posting"),
+                state="warning" if result["failed"] else "done",
+                date_start=started,
+                settlement_ids=[fields.Command.set(settlements.ids)],
+                entries_posted=result["moves"],
                 message=self.env._(
-                    "%(rows)s rows linked to orders, %(open)s open exceptions.",
-                    rows=stats.get("rows_linked", 0),
-                    open=stats.get("exceptions_open", 0),
+                    "%(moves)s journal entries posted for %(rows)s rows of "
+                    "%(bills)s pulled bills (%(failed)s failed).",
+                    moves=result["moves"],
+                    rows=result["rows"],
+                    bills=len(result["posted"]),
+                    failed=len(result["failed"]),
                 ),
             )
+        return "done"
 
     # ------------------------------------------------------------ orders
 
@@ -743,7 +808,8 @@ class EcShop(models.Model):
         Cron = self.env["ir.cron"]
         Bill = self.env["ec.connector.bill"]
         seen_shops, seen_bills = [], []
-        touched = self.browse()
+        # the shops to match (and post) after, in the scheduled context
+        touched = self.with_context(ec_connector_trigger="scheduled").browse()
         time_left = float("inf")
 
         def remaining():
@@ -783,6 +849,16 @@ class EcShop(models.Model):
                 time_left = Cron._commit_progress(1, remaining=remaining())
                 if time_left <= 0:
                     break
+        # and the shops whose pulled bills still wait to be posted (posting
+        # was busy, or matching failed last time)
+        touched |= touched.env["ec.connector.bill"]._read_group(
+            [
+                ("post_state", "=", "to_post"),
+                ("shop_id.connector_active", "=", True),
+                ("shop_id.connector_auto_post", "=", True),
+            ],
+            aggregates=["shop_id:recordset"],
+        )[0][0]
         ready = Bill._connector_ready_domain(self._connector_now())
         for shop in touched:
             if not Bill.search_count([("shop_id", "=", shop.id)] + ready):

@@ -10,6 +10,7 @@ STREAM_SELECTION = [
     ("bills", "Bills"),
     ("orders", "Orders"),
     ("matching", "Matching"),
+    ("posting", "Posting"),
 ]
 TRIGGER_SELECTION = [
     ("scheduled", "Scheduled"),
@@ -74,6 +75,7 @@ class EcSyncLog(models.Model):
     rows_imported = fields.Integer(string="New Rows", readonly=True)
     rows_duplicate = fields.Integer(string="Rows Already Imported", readonly=True)
     rows_matched = fields.Integer(string="Rows Linked to Orders", readonly=True)
+    entries_posted = fields.Integer(string="Journal Entries Posted", readonly=True)
     pages = fields.Integer(readonly=True)
     orders_received = fields.Integer(readonly=True)
     orders_created = fields.Integer(readonly=True)
@@ -190,6 +192,7 @@ class EcSyncLog(models.Model):
             "bills_pulled",
             "rows_imported",
             "rows_matched",
+            "entries_posted",
             "orders_created",
             "orders_updated",
             "orders_held",

@@ -99,4 +99,10 @@ class EcShop(models.Model):
             )._connector_after_pull_job()
 
     def _connector_after_pull_job(self):
-        self.with_context(ec_connector_trigger="queue")._connector_after_pull()
+        """Job: match the shop, then post its pulled bills if it says so."""
+        busy = self.with_context(ec_connector_trigger="queue")._connector_after_pull()
+        if busy:
+            raise RetryableJobError(
+                f"bills of shops {busy.ids} are being posted by another job",
+                seconds=60,
+            )

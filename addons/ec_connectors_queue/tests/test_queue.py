@@ -172,3 +172,48 @@ class TestConnectorJobs(ConnectorCase):
                 )
             self.sync_orders()
             trap.assert_jobs_count(2)
+
+    def test_jobs_post_the_pulled_bills_of_shops_that_say_so(self):
+        self.env["ec.fee.kind.mapping"].action_create_defaults()
+        self.shop_eu.connector_auto_post = True
+        with trap_jobs() as trap:
+            for shop in self.shops:
+                shop._connector_dispatch_list_bills()
+            trap.perform_enqueued_jobs()  # listings: one pull job per bill
+            self.assertEqual(len(self.jobs(trap, "_connector_pull_job")), 6)
+            trap.perform_enqueued_jobs()  # pulls: one after-pull job per shop
+            self.assertEqual(len(self.jobs(trap, "_connector_after_pull_job")), 2)
+            trap.perform_enqueued_jobs()  # match, then post (EU only)
+        eu, us = self.bills(self.shop_eu), self.bills(self.shop_us)
+        self.assertEqual(set(eu.mapped("post_state")), {"posted"})
+        self.assertEqual(set(eu.settlement_ids.mapped("state")), {"posted"})
+        rows = eu.settlement_ids.line_ids
+        self.assertFalse(rows.filtered(lambda row: not row.move_id))
+        moves = rows.move_id
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertEqual(moves.ec_settlement_id, eu.settlement_ids)
+        for move in moves:
+            self.assertAlmostEqual(sum(move.line_ids.mapped("balance")), 0.0)
+        log = self.logs(self.shop_eu, "posting")
+        self.assertEqual((len(log), log.state, log.trigger), (1, "done", "queue"))
+        self.assertEqual(log.entries_posted, len(moves))
+        # the other shop does not post automatically: matched only
+        self.assertEqual(set(us.mapped("post_state")), {False})
+        self.assertEqual(set(us.settlement_ids.mapped("state")), {"matched"})
+        self.assertFalse(us.settlement_ids.line_ids.move_id)
+        self.assertFalse(self.logs(self.shop_us, "posting"))
+
+    def test_after_pull_job_is_retried_while_another_posts(self):
+        self.shop_eu.connector_auto_post = True
+        bill = self.env["ec.connector.bill"].create(
+            {"shop_id": self.shop_eu.id, "key": "busy", "post_state": "to_post"}
+        )
+        Shop = self.registry["ec.shop"]
+        with (
+            mock.patch.object(
+                Shop, "_connector_try_lock", lambda _self, stream: stream != "posting"
+            ),
+            self.assertRaises(RetryableJobError),
+        ):
+            self.shop_eu._connector_after_pull_job()
+        self.assertEqual(bill.post_state, "to_post")

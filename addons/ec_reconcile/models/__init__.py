@@ -14,3 +14,4 @@ from . import sale_order_line
 from . import ec_kind
 from . import ec_voucher_template
 from . import account_move
+from . import ir_attachment

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from ..tools import posting
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -67,4 +69,5 @@ class AccountMove(models.Model):
         if rows:
             bills = rows.settlement_id
             rows.sudo().write({"move_id": False})
+            posting.restore_statement_lines(self.env, rows)
             bills._update_posted_state()

@@ -178,7 +178,10 @@ class EcSettlement(models.Model):
         existing = self._find_already_imported(sha256, shop)
         if existing:
             for bill in existing:
-                bill.message_post(
+                # Connectors and scripts: a plain log note (no followers to
+                # notify), a fraction of the cost of message_post.
+                post = bill.message_post if source == "upload" else bill._message_log
+                post(
                     body=self.env._(
                         "File %(file)s imported again: already imported, nothing "
                         "changed.",
@@ -227,9 +230,12 @@ class EcSettlement(models.Model):
 
     @api.model
     def _store_raw_file(self, filename, data):
+        # Kept as delivered, not indexed for full-text search: indexing scans
+        # the whole file (hundreds of MB for a big bill) for nothing.
         return (
             self.env["ir.attachment"]
             .sudo()
+            .with_context(ec_skip_index_content=True)
             .create(
                 {
                     "name": filename,
@@ -345,7 +351,7 @@ class EcSettlement(models.Model):
             {
                 "line_count": stats["inserted"],
                 "duplicate_count": stats["duplicates"],
-                "conflict_count": len(stats["conflicts"]),
+                "conflict_count": stats["conflict_count"],
                 "conflicts": stats["conflicts"] or False,
             }
         )
@@ -361,11 +367,17 @@ class EcSettlement(models.Model):
             rows=self.parsed_count,
             new=stats["inserted"],
             dup=stats["duplicates"],
-            conflicts=len(stats["conflicts"]),
+            conflicts=stats["conflict_count"],
         )
         if self.consistency == "mismatch":
             body += " " + self.consistency_message
-        self.message_post(body=body)
+        if self.source == "upload":
+            self.message_post(body=body)
+        else:
+            # Connectors and scripts import thousands of bills a month: a log
+            # note (same chatter line, author and date) skips followers and
+            # notifications.
+            self._message_log(body=body)
 
     @api.model
     def _resolve_shop(self, parsed, shop):
@@ -511,7 +523,10 @@ class EcSettlement(models.Model):
         self.env["ec.exception"].check_access("create")
         if not shops:
             return {}
-        return matching.run(self.env, shops)
+        stats = matching.run(self.env, shops)
+        # Store the profit facts of the orders matching touched.
+        self.env["ec.report.profit.sku"]._refresh_facts()
+        return stats
 
     def action_match(self):
         stats = self._run_matching(self.shop_id)
@@ -584,13 +599,18 @@ class EcSettlement(models.Model):
         if unmatched:
             self._run_matching(unmatched.shop_id)
         stats = posting.post(self.env, self)
-        for bill in self:
-            bill.message_post(
-                body=self.env._(
-                    "Posted: %(moves)s entries for %(rows)s rows.",
-                    moves=stats["moves"],
-                    rows=stats["rows"],
-                )
+        # One note per bill with its own counts, logged in one batch.
+        by_bill = stats.pop("by_bill", {})
+        if by_bill:
+            self.browse(by_bill)._message_log_batch(
+                bodies={
+                    bill_id: self.env._(
+                        "Posted: %(moves)s entries for %(rows)s rows.",
+                        moves=moves,
+                        rows=rows,
+                    )
+                    for bill_id, (moves, rows) in by_bill.items()
+                }
             )
         return stats
 
@@ -600,6 +620,9 @@ class EcSettlement(models.Model):
             moves = bill.line_ids.move_id.filtered(lambda m: m.state == "posted")
             if not moves:
                 continue
+            payouts = bill.line_ids.filtered(
+                lambda r, m=moves: r.statement_line_id and r.move_id in m
+            )
             moves._reverse_moves(
                 default_values_list=[
                     {
@@ -617,6 +640,8 @@ class EcSettlement(models.Model):
                 [bill.id, moves.ids],
             )
             self.env["ec.settlement.line"].invalidate_model(["move_id"])
+            # Their bank lines are to reconcile again (the next posting does).
+            posting.restore_statement_lines(self.env, payouts)
             bill.message_post(
                 body=self.env._(
                     "Reversed %(count)s entries: %(names)s. The rows can be posted "
@@ -629,15 +654,24 @@ class EcSettlement(models.Model):
         return True
 
     def _update_posted_state(self):
-        self.env["ec.settlement.line"].flush_model(["move_id", "settlement_id"])
-        for bill in self.filtered(lambda b: b.state != "error"):
-            self.env.cr.execute(
-                "SELECT count(*) FILTER (WHERE move_id IS NULL), count(*), "
-                "bool_or(match_state != 'new') "
-                "FROM ec_settlement_line WHERE settlement_id = %s",
-                [bill.id],
-            )
-            unposted, total, matched = self.env.cr.fetchone()
+        self.env["ec.settlement.line"].flush_model(
+            ["move_id", "settlement_id", "match_state"]
+        )
+        bills = self.filtered(lambda b: b.state != "error")
+        if not bills:
+            return
+        # One query for all bills, one write per new state.
+        self.env.cr.execute(
+            "SELECT settlement_id, count(*) FILTER (WHERE move_id IS NULL), "
+            "count(*), bool_or(match_state != 'new') "
+            "FROM ec_settlement_line WHERE settlement_id = ANY(%s) "
+            "GROUP BY settlement_id",
+            [bills.ids],
+        )
+        counts = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        by_state = {}
+        for bill in bills:
+            unposted, total, matched = counts.get(bill.id, (0, 0, False))
             if total and not unposted:
                 state = "posted"
             elif bill.state == "posted":
@@ -645,7 +679,9 @@ class EcSettlement(models.Model):
             else:
                 continue
             if bill.state != state:
-                bill.state = state
+                by_state[state] = by_state.get(state, self.browse()) | bill
+        for state, records in by_state.items():
+            records.write({"state": state})
 
     def action_view_moves(self):
         self.ensure_one()

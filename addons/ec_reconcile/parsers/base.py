@@ -160,15 +160,31 @@ class ParsedBill:
 
 
 def decode_bytes(data, filename=None):
-    """Decode a text bill: UTF-8 BOM, then strict UTF-8, then GB18030.
+    """Decode a text bill: BOM (UTF-8, UTF-16), then strict UTF-8, then GB18030.
 
     GB18030 is a superset of GBK/GB2312. The order is explicit because
-    statistical detectors misread short GBK files.
+    statistical detectors misread short GBK files. UTF-16 with a BOM is what
+    Excel's "Unicode text" saves.
     """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # The BOM promises UTF-8: another codec would only guess.
+            raise BillParseError(
+                f"invalid UTF-8 at byte {exc.start + 3} although the file "
+                "starts with a UTF-8 byte-order mark",
+                filename=filename,
+            ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise BillParseError(
+                f"invalid UTF-16 at byte {exc.start} (the file starts with a "
+                "UTF-16 byte-order mark)",
+                filename=filename,
+            ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -183,9 +199,28 @@ def decode_bytes(data, filename=None):
         ) from None
 
 
+def is_utf16_bom(data):
+    """True for text starting with a UTF-16 byte-order mark (LE or BE)."""
+    return data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def looks_utf16(data):
+    """True for UTF-16 text without a BOM: ASCII characters (digits, commas,
+    line ends) leave a NUL in every other byte, nearly all of the same
+    parity; binary data has NULs at both."""
+    head = data[:4096]
+    if len(head) < 16:
+        return False
+    nuls = sorted((head[0::2].count(0), head[1::2].count(0)))
+    return nuls[1] > len(head) // 20 and nuls[0] * 50 < nuls[1]
+
+
 def looks_binary(data):
-    """True for content that is not text at all (NUL bytes early on)."""
-    return b"\x00" in data[:4096]
+    """True for content that is not text at all (NUL bytes early on).
+
+    UTF-16 text with a BOM is text (decoded by ``decode_bytes``).
+    """
+    return b"\x00" in data[:4096] and not is_utf16_bom(data)
 
 
 # ---------------------------------------------------------------------------
@@ -299,8 +334,53 @@ _DATE_FORMATS = (
 )
 
 
+# strptime compiles a format's regex on every cache miss and its cache holds
+# 5 formats only: trying a dozen formats in turn recompiles them all for each
+# value. A loose regex per format (a superset of what strptime accepts) skips
+# the formats that cannot match; strptime still decides.
+_LOOSE_DIRECTIVES = {
+    "Y": r"\d{4}",
+    "y": r"\d{2}",
+    "m": r"\s?\d{1,2}",
+    "d": r"\s?\d{1,2}",
+    "H": r"\s?\d{1,2}",
+    "M": r"\s?\d{1,2}",
+    "S": r"\s?\d{1,2}",
+}
+_LOOSE_FORMATS = {}
+
+
+def _loose_format(fmt):
+    """Compiled loose pattern of ``fmt``, or None (then strptime is tried)."""
+    if fmt in _LOOSE_FORMATS:
+        return _LOOSE_FORMATS[fmt]
+    parts, index, pattern = [], 0, None
+    while index < len(fmt):
+        char = fmt[index]
+        if char == "%":
+            regex = _LOOSE_DIRECTIVES.get(fmt[index + 1 : index + 2])
+            if regex is None:
+                break  # a directive not covered: no shortcut
+            parts.append(regex)
+            index += 2
+        elif char.isspace():
+            parts.append(r"\s+")
+            index += 1
+        else:
+            parts.append(re.escape(char))
+            index += 1
+    else:
+        pattern = re.compile("".join(parts), re.IGNORECASE)
+    if len(_LOOSE_FORMATS) < 1000:
+        _LOOSE_FORMATS[fmt] = pattern
+    return pattern
+
+
 def _strptime_any(text, formats):
     for fmt in formats:
+        loose = _loose_format(fmt)
+        if loose is not None and loose.fullmatch(text) is None:
+            continue
         try:
             return dt.datetime.strptime(text, fmt)
         except ValueError:

@@ -315,6 +315,7 @@ def _int_code(item, field, *, required=False):
 
 class _DouyinParser(BillParser):
     platform = PLATFORM
+    content = "json"
     channel = PLATFORM
     version = "1"
     item_type = None

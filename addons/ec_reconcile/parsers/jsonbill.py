@@ -54,12 +54,18 @@ def load_document(source):
     document = source.json
     if document is not None:
         return document
+    if source.json_error:
+        raise BillParseError(source.json_error, filename=source.filename)
     try:
         return json.loads(source.text)
     except ValueError as exc:
         raise BillParseError(
             f"invalid or truncated JSON ({exc}); download the bill again",
             filename=source.filename,
+        ) from None
+    except RecursionError:
+        raise BillParseError(
+            "JSON nested too deeply to be a bill", filename=source.filename
         ) from None
 
 

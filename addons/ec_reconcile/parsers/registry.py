@@ -9,10 +9,12 @@ with the best score. The file name is never used to choose.
 
 import io
 import json
+import lzma
 import posixpath
 import zipfile
+import zlib
 
-from .base import BillParseError, decode_bytes, looks_binary
+from .base import BillParseError, decode_bytes, looks_binary, looks_utf16
 
 _PARSERS = []
 
@@ -20,6 +22,21 @@ _PARSERS = []
 MAX_ZIP_TOTAL = 1024 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
 MAX_ZIP_RATIO = 200
+
+# What zipfile and its decompressors raise on damaged, encrypted or exotic
+# archives (bad CRC or header, broken deflate/LZMA/bzip2 stream, negative
+# seek, truncated data, unsupported method, password required).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+)
 
 
 def register(parser_class):
@@ -54,6 +71,9 @@ class BillSource:
         self.data = data
         self._text = None
         self._json = False
+        # Why the content is not JSON although it looks like it (e.g. nested
+        # too deeply), for the "unknown layout" message.
+        self.json_error = None
 
     @property
     def text(self):
@@ -71,7 +91,21 @@ class BillSource:
                     self._json = json.loads(self.text)
                 except (ValueError, BillParseError):
                     self._json = None
+                except RecursionError:
+                    self._json = None
+                    self.json_error = "JSON nested too deeply to be a bill"
         return self._json
+
+    def skip_content(self):
+        """Parser ``content`` kinds that cannot recognise this source: JSON
+        parsers for what does not start like JSON, tabular ones for a valid
+        JSON document (so a compact multi-MB JSON is never split as CSV)."""
+        head = self.data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head[:1] not in (b"{", b"["):
+            return ("json",)
+        if self.json is not None:
+            return ("table",)
+        return ()
 
     @property
     def is_zip(self):
@@ -84,7 +118,7 @@ class BillSource:
         try:
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 names = set(archive.namelist())
-        except zipfile.BadZipFile:
+        except _ZIP_ERRORS:
             return False
         return "[Content_Types].xml" in names and any(
             name.startswith("xl/") for name in names
@@ -99,6 +133,10 @@ class BillParser:
     platform = None  # ec.shop platform value, e.g. "alipay"
     channel = None  # namespace of transaction ids, e.g. "alipay"
     version = "1"
+    # What the parser reads, to skip hopeless sniffs: "json" (a JSON
+    # document, valid or claimed when broken), "table" (CSV/TSV/XLSX rows:
+    # never a valid JSON document), None (anything).
+    content = None
 
     @classmethod
     def sniff(cls, source):
@@ -108,6 +146,14 @@ class BillParser:
     def parse(self, source):
         """Return a ``ParsedBill``; raise ``BillParseError`` on bad input."""
         raise NotImplementedError
+
+    @classmethod
+    def near_miss(cls, source):
+        """For a file ``sniff`` refused: ``(score, BillParseError)`` when the
+        content is this layout with something missing (e.g. a required
+        column), so the user reads what is missing instead of "unknown
+        layout"; ``None`` otherwise."""
+        return None
 
 
 def _safe_member_name(name):
@@ -135,7 +181,7 @@ def iter_zip_members(filename, data):
     """Yield (name, bytes) of the files inside a ZIP, refusing bombs."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except _ZIP_ERRORS as exc:
         raise BillParseError(f"damaged ZIP archive: {exc}", filename=filename) from None
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
@@ -158,15 +204,58 @@ def iter_zip_members(filename, data):
                     f"ZIP member name {name!r} points outside the archive",
                     filename=filename,
                 )
-            with archive.open(info) as member:
-                # Read at most the declared size + 1 to catch lying headers.
-                content = member.read(info.file_size + 1)
+            try:
+                with archive.open(info) as member:
+                    # Read at most the declared size + 1 to catch lying headers.
+                    content = member.read(info.file_size + 1)
+            except _ZIP_ERRORS as exc:
+                raise BillParseError(
+                    f"ZIP member {name!r} cannot be read ({_zip_reason(exc)})",
+                    filename=filename,
+                ) from None
             if len(content) > info.file_size:
                 raise BillParseError(
                     f"ZIP member {name!r} is larger than declared",
                     filename=filename,
                 )
             yield f"{filename}/{name}", content
+
+
+def _zip_reason(exc):
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return "encrypted: unpack it with its password first"
+    if isinstance(exc, NotImplementedError):
+        return f"unsupported compression: {exc}"
+    return f"damaged: {type(exc).__name__}: {exc}"
+
+
+def _candidates(extra_parsers, exclude):
+    return [*extra_parsers, *(p for p in _PARSERS if p.code not in exclude)]
+
+
+def _unknown_layout_error(source, extra_parsers, exclude):
+    """The clearest refusal for content no parser recognises."""
+    if not source.is_xlsx:
+        try:
+            source.text  # noqa: B018 - an undecodable text says so
+        except BillParseError as error:
+            return error
+    best, best_score = None, 0
+    for parser_class in _candidates(extra_parsers, exclude):
+        try:
+            miss = parser_class.near_miss(source)
+        except BillParseError:
+            miss = None
+        if miss and miss[0] > best_score:
+            best_score, best = miss
+    if best is not None:
+        return best
+    if source.json_error:
+        return BillParseError(source.json_error, filename=source.filename)
+    return BillParseError(
+        "unknown bill layout: no parser recognises the header or content",
+        filename=source.filename,
+    )
 
 
 def detect(source, extra_parsers=(), exclude=()):
@@ -177,9 +266,10 @@ def detect(source, extra_parsers=(), exclude=()):
     parser; registered parsers whose code is in ``exclude`` are skipped.
     """
     best, best_score = None, 0
-    candidates = [*extra_parsers]
-    candidates += [p for p in _PARSERS if p.code not in exclude]
-    for parser_class in candidates:
+    skip = source.skip_content()
+    for parser_class in _candidates(extra_parsers, exclude):
+        if parser_class.content in skip:
+            continue
         try:
             score = parser_class.sniff(source)
         except BillParseError:
@@ -219,16 +309,19 @@ def parse_file(filename, data, *, parser_code=None, extra_parsers=(), exclude=()
         parser_class = get_parser(parser_code, extra_parsers)
     else:
         if looks_binary(data) and not source.is_xlsx:
+            if looks_utf16(data):
+                raise BillParseError(
+                    "binary content: UTF-16 text without a byte-order mark; "
+                    "save it again as UTF-8 (or as Unicode text with its BOM)",
+                    filename=filename,
+                )
             raise BillParseError(
                 "binary content: not a CSV, TSV, XLSX, JSON or ZIP bill",
                 filename=filename,
             )
         parser_class = detect(source, extra_parsers, exclude)
         if parser_class is None:
-            raise BillParseError(
-                "unknown bill layout: no parser recognises the header or content",
-                filename=filename,
-            )
+            raise _unknown_layout_error(source, extra_parsers, exclude)
     parsed = parser_class().parse(source)
     parsed.filename = parsed.filename or filename
     return [parsed]

@@ -170,9 +170,9 @@ def _is_error(value):
 
 def _looks_like_stripe_error(value):
     error = value["error"]
-    return str(error.get("type", "")).endswith("_error") or "stripe.com" in str(
-        error.get("doc_url", "") + error.get("request_log_url", "")
-    )
+    # Any of these may be null (or not text) in a hand-made or foreign file.
+    urls = f"{error.get('doc_url') or ''} {error.get('request_log_url') or ''}"
+    return str(error.get("type") or "").endswith("_error") or "stripe.com" in urls
 
 
 def _list_is_ours(response):
@@ -263,6 +263,7 @@ class StripeBalanceTransactionsParser(BillParser):
     """Stripe ``/v1/balance_transactions`` list responses (minor units)."""
 
     code = "stripe_balance_transactions"
+    content = "json"
     label = "Stripe balance transactions (GET /v1/balance_transactions)"
     platform = PLATFORM
     channel = PLATFORM

@@ -342,13 +342,56 @@ def _as_list(value):
     return [value]
 
 
+# First/last characters that make normalize_header do more than case
+# folding: decorations, BOM, unit suffixes ("（元）", "(+元)" …).
+_NORM_FIRST = frozenset("=`'\ufeff")
+_NORM_LAST = frozenset("'）)")
+
+
 def _norm(text):
+    # Fast path, same result: a cell without blanks, decorations or suffix.
+    if (
+        text
+        and text[0] not in _NORM_FIRST
+        and text[-1] not in _NORM_LAST
+        and not text[0].isspace()
+        and not text[-1].isspace()
+        and " " not in text
+    ):
+        return text.casefold()
     return normalize_header(text).casefold()
+
+
+def _norm_cell(cache, cell):
+    value = cache[cell] = _norm(cell)
+    return value
 
 
 # ---------------------------------------------------------------------------
 # Reading rows
 # ---------------------------------------------------------------------------
+
+
+_INTERN_SAMPLE = 256
+_INTERN_DISTINCT = 16
+
+
+def _repeated_columns(sample):
+    """[(index, {value: value})] of the columns with few distinct values."""
+    width = max((len(cells) for cells in sample), default=0)
+    columns = []
+    for index in range(width):
+        values = {}
+        for cells in sample:
+            if index < len(cells):
+                value = cells[index]
+                values.setdefault(value, value)
+                if len(values) > _INTERN_DISTINCT:
+                    break
+        else:
+            if any(len(value) > 1 for value in values if isinstance(value, str)):
+                columns.append((index, values))
+    return columns
 
 
 class _Formula(str):
@@ -362,14 +405,28 @@ class Table:
     ``rows()`` iterates over the whole table again, from the first line.
     """
 
-    def __init__(self, name, factory, head_factory, *, is_xlsx=False, delimiter=None):
+    def __init__(
+        self,
+        name,
+        factory,
+        head_factory,
+        *,
+        is_xlsx=False,
+        delimiter=None,
+        norm_cache=None,
+    ):
         self.name = name
         self.is_xlsx = is_xlsx
         self.delimiter = delimiter
         self._factory = factory
         self._head_factory = head_factory
         self._head = None
-        self._norm_head = None
+        self._norm_head = []
+        self._norm_next = 0  # next head position to normalize
+        self._single_cells = None
+        # cell -> normalized text, shared by the tables of one source: the
+        # same header cells come back under every dialect and parser.
+        self._norm_cache = {} if norm_cache is None else norm_cache
         self.needs_cleaning = True  # set by text tables when rows() is read
 
     @property
@@ -379,17 +436,42 @@ class Table:
         return self._head
 
     @property
-    def normalized_head(self):
-        """[(index in head, normalized cells, set of them)] for header search."""
-        if self._norm_head is None:
-            result = []
-            for position, (_lineno, cells) in enumerate(self.head):
+    def single_cells(self):
+        """True when no head row has two cells (a text table split on a
+        delimiter the head does not use)."""
+        if self._single_cells is None:
+            self._single_cells = not self.is_xlsx and all(
+                len(cells) <= 1 for _lineno, cells in self.head
+            )
+        return self._single_cells
+
+    def normalized_rows(self, limit=None):
+        """[(index in head, normalized cells, set of them)] of the non-empty
+        head rows, normalized on demand up to ``limit`` (a sniffer stops at
+        its header: most rows are never normalized). The list may hold rows
+        past ``limit``: callers stop at it."""
+        head = self.head
+        end = len(head) if limit is None else min(limit, len(head))
+        if self._norm_next < end:
+            cache = self._norm_cache
+            get = cache.get
+            result = self._norm_head
+            for position in range(self._norm_next, end):
+                cells = head[position][1]
                 if not cells:
                     continue
-                normalized = [_norm(cell) if cell else "" for cell in cells]
+                normalized = [
+                    (get(cell) or _norm_cell(cache, cell)) if cell else ""
+                    for cell in cells
+                ]
                 result.append((position, normalized, set(normalized)))
-            self._norm_head = result
+            self._norm_next = end
         return self._norm_head
+
+    @property
+    def normalized_head(self):
+        """[(index in head, normalized cells, set of them)] for header search."""
+        return list(self.normalized_rows())
 
     def rows(self):
         return self._factory()
@@ -423,12 +505,20 @@ def source_text(source, encoding="auto"):
     return cache[key]
 
 
-def _head_text(text, lines):
+# Characters of a text kept for sniffing: the HEAD_LINES lines of a real bill
+# are far shorter, a compact multi-MB JSON or binary-like text is one "line".
+HEAD_CHARS = 512 * 1024
+
+
+def _head_text(text, lines, limit=HEAD_CHARS):
     position = -1
     for _ in range(lines):
-        position = text.find("\n", position + 1)
+        position = text.find("\n", position + 1, limit)
         if position < 0:
-            return text
+            if len(text) <= limit:
+                return text
+            cut = text.rfind("\n", 0, limit)
+            return text[: cut + 1] if cut >= 0 else text[:limit]
     return text[: position + 1]
 
 
@@ -648,6 +738,7 @@ def read_tables(
                     lambda i=index, d=source.data: _xlsx_rows(d, i),
                     lambda i=index, d=source.data: _xlsx_rows(d, i, HEAD_LINES),
                     is_xlsx=True,
+                    norm_cache=cache.setdefault("norm", {}),
                 )
             tables.append(cache[key])
         return tables
@@ -657,12 +748,14 @@ def read_tables(
     for sep in delimiters:
         key = ("text", encoding, sep, bool(quoting), cell_prefix)
         if key not in cache:
-            cache[key] = _text_table(text, sep, quoting, cell_prefix, source.filename)
+            cache[key] = _text_table(
+                text, sep, quoting, cell_prefix, source.filename, cache
+            )
         tables.append(cache[key])
     return tables
 
 
-def _text_table(text, sep, quoting, cell_prefix, filename):
+def _text_table(text, sep, quoting, cell_prefix, filename, cache):
     def rows(body):
         if cell_prefix:
             return _prefix_rows(body, sep, cell_prefix)
@@ -680,6 +773,7 @@ def _text_table(text, sep, quoting, cell_prefix, filename):
         full_rows,
         lambda: rows(_head_text(text, HEAD_LINES)),
         delimiter=sep,
+        norm_cache=cache.setdefault("norm", {}),
     )
     return table
 
@@ -1078,6 +1172,9 @@ class _Plan:
             for name, aliases in spec["columns"].items()
         }
         self.required = list(spec.get("required_columns", []))
+        self.required_sets = [
+            frozenset(self.aliases.get(name, ())) for name in self.required
+        ]
         read = spec.get("read", {})
         self.read = read
         self.read_options = {
@@ -1087,6 +1184,14 @@ class _Plan:
             "cell_prefix": read.get("cell_prefix"),
             "sheet": read.get("sheet"),
         }
+        self.skip_unsplit = read.get("delimiter", "auto") in (None, "", "auto") and (
+            not any(
+                mark in alias
+                for aliases in self.aliases.values()
+                for alias in aliases
+                for mark in ",;\t"
+            )
+        )
         self.search_lines = read.get("header_search_lines", 60)
         self.skip_lines = read.get("skip_lines") or 0
         self.end_markers = tuple(_as_list(read.get("end_markers")))
@@ -1105,6 +1210,11 @@ class _Plan:
 
     def match_header(self, normalized_set):
         """Logical name → alias found, or None when a required one is absent."""
+        # Most rows searched are data rows: reject them on the required
+        # columns first (set operations in C) before building the mapping.
+        for aliases in self.required_sets:
+            if aliases.isdisjoint(normalized_set):
+                return None
         found = {}
         for name, aliases in self.aliases.items():
             for alias in aliases:
@@ -1118,9 +1228,14 @@ class _Plan:
 
     def find_header(self, source):
         """(table, position in head, found) of the first matching header."""
-        for table in read_tables(source, **self.read_options):
-            for position, _normalized, normalized_set in table.normalized_head:
-                if position >= self.search_lines + self.skip_lines:
+        limit = self.search_lines + self.skip_lines
+        for number, table in enumerate(read_tables(source, **self.read_options)):
+            if number and self.skip_unsplit and table.single_cells:
+                # Another auto delimiter absent from the head: its rows are the
+                # first table's, or whole lines holding a ',' no alias has.
+                continue
+            for position, _normalized, normalized_set in table.normalized_rows(limit):
+                if position >= limit:
                     break
                 if self.skip_lines and table.head[position][0] <= self.skip_lines:
                     continue
@@ -1130,17 +1245,7 @@ class _Plan:
         return None
 
     def missing_header_error(self, source):
-        best, best_hits = None, 0
-        known = {alias for aliases in self.aliases.values() for alias in aliases}
-        for table in read_tables(source, **self.read_options):
-            for position, _normalized, normalized_set in table.normalized_head:
-                if position >= self.search_lines + self.skip_lines:
-                    break
-                if self.skip_lines and table.head[position][0] <= self.skip_lines:
-                    continue
-                hits = len(normalized_set & known)
-                if hits > best_hits:
-                    best, best_hits = (table, position, normalized_set), hits
+        best = self._best_header_row(source)
         label = self.spec.get("label") or self.spec["code"]
         if best is None:
             names = ", ".join(self.aliases_of(name) for name in self.required)
@@ -1149,7 +1254,7 @@ class _Plan:
                 f"{self.search_lines} lines (expected columns: {names})",
                 filename=source.filename,
             )
-        table, position, normalized_set = best
+        table, position, normalized_set, _hits = best
         lineno, cells = table.head[position]
         missing = [
             name
@@ -1162,8 +1267,50 @@ class _Plan:
             f"missing for a {label}; header found: {header}",
             filename=source.filename,
             row=lineno,
-            field=self.aliases_of(missing[0]) if missing else None,
+            field=self.first_alias(missing[0]) if missing else None,
         )
+
+    def near_miss(self, source):
+        """(score, error naming the missing columns) for a header row that
+        holds most of this layout's columns but not all required ones."""
+        if not self.required or (
+            self.recognize.get("evidence_required")
+            or self.recognize.get("markers_required")
+        ):
+            return None  # a variant of another layout, or recognised by text
+        try:
+            hit = self._best_header_row(source)
+        except BillParseError:
+            return None
+        if hit is None:
+            return None
+        _table, _position, normalized_set, hits = hit
+        # Most of the layout's columns, and a header made mostly of them, so
+        # that a stray "Amount, Date" CSV or another platform's header with
+        # a few common names is not blamed on this layout.
+        cells = len(normalized_set - {""})
+        if hits < 3 or 2 * hits < len(self.aliases) or 4 * hits < 3 * cells:
+            return None
+        return hits, self.missing_header_error(source)
+
+    def _best_header_row(self, source):
+        best, best_hits = None, 0
+        known = {alias for aliases in self.aliases.values() for alias in aliases}
+        limit = self.search_lines + self.skip_lines
+        for table in read_tables(source, **self.read_options):
+            for position, _normalized, normalized_set in table.normalized_rows(limit):
+                if position >= limit:
+                    break
+                if self.skip_lines and table.head[position][0] <= self.skip_lines:
+                    continue
+                hits = len(normalized_set & known)
+                if hits > best_hits:
+                    best, best_hits = (table, position, normalized_set, hits), hits
+        return best
+
+    def first_alias(self, name):
+        aliases = _as_list(self.spec["columns"][name])
+        return str(aliases[0]) if aliases else name
 
     def aliases_of(self, name):
         aliases = _as_list(self.spec["columns"][name])
@@ -1183,7 +1330,7 @@ class _Plan:
         if self.markers:
             before = " ".join(
                 "".join(normalized)
-                for _p, normalized, _s in table.normalized_head
+                for _p, normalized, _s in table.normalized_rows(position)
                 if _p < position
             )
             seen = sum(1 for marker in self.markers if marker in before)
@@ -1645,6 +1792,7 @@ class TabularParser(BillParser):
     """
 
     spec = None
+    content = "table"
 
     @classmethod
     def plan(cls):
@@ -1668,6 +1816,10 @@ class TabularParser(BillParser):
     @classmethod
     def sniff(cls, source):
         return cls.plan().sniff(source)
+
+    @classmethod
+    def near_miss(cls, source):
+        return cls.plan().near_miss(source)
 
     def adjust_row(self, row, lines):
         return lines
@@ -2300,6 +2452,10 @@ class _Run:
         simple_date = date_field = None
         if self.date_indexes and self.time_index is None and self.tz_index is None:
             simple_date, date_field = self.date_indexes[0]
+        # Memory: the raw cells of every row are kept; columns that repeat a
+        # few values (type, status, currency, shop) keep one string object
+        # per value instead of one per row. Chosen on the first rows.
+        intern_sample, intern_columns = [], None
         for lineno, cells in rows:
             try:
                 if summary_row is not None and summary_row(cells, None):
@@ -2352,6 +2508,16 @@ class _Run:
                 if account:
                     self.bill_values.setdefault("account", account)
                     account_chain = None
+            if intern_columns:
+                for index, memo in intern_columns:
+                    if index < len(cells):
+                        value = cells[index]
+                        cells[index] = memo.get(value, value)
+            elif intern_sample is not None:
+                intern_sample.append(cells)
+                if len(intern_sample) == _INTERN_SAMPLE:
+                    intern_columns = _repeated_columns(intern_sample)
+                    intern_sample = None
             raw = dict(zip(keys, cells, strict=False))
             row_lines = [
                 new_line(

@@ -214,6 +214,7 @@ class WechatChannelsFundsFlowParser(BillParser):
     """WeChat Shop / Channels ``getfundsflowdetail`` flows (fen)."""
 
     code = "wechat_channels_funds_flow"
+    content = "json"
     label = "WeChat Channels / WeChat Shop funds flow (getfundsflowdetail)"
     platform = PLATFORM
     channel = PLATFORM

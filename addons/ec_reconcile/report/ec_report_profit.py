@@ -4,7 +4,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools.matching import NEUTRAL_KINDS
-from .ec_report_profit_measures import cost_facts, kind_sums, profit_select
+from . import ec_report_profit_store as store
+from .ec_report_profit_measures import kind_sums, profit_select, zero_kinds
 
 SOURCE_SELECTION = [
     ("settlement", "Bill rows"),
@@ -18,9 +19,11 @@ class EcReportProfit(models.Model):
     One row per bill day and shop for the money (every bill row but payouts
     and deposits: at the shop's level a shop fee needs no allocation), one
     per delivery day and shop for the cost of goods from Odoo's valuation.
-    No spread over order lines is needed, so it opens as fast as the income
-    and expense report; ``ec.report.profit.sku`` gives the same totals per
-    order line and SKU.
+    The money per day and shop is stored (``ec_report_profit_day_fact``),
+    the cost per move too (``ec_report_profit_cost_fact``, shared with the
+    report per SKU), refreshed for what changes (ec_report_profit_store).
+    Amounts are in the company's currency; ``ec.report.profit.sku`` gives
+    the same totals per order line and SKU.
     """
 
     _name = "ec.report.profit"
@@ -36,6 +39,7 @@ class EcReportProfit(models.Model):
 
     _depends = {
         "ec.settlement.line": ["date_local", "shop_id", "company_id", "kind", "amount"],
+        "res.currency.rate": ["rate", "name", "currency_id", "company_id"],
         "ec.shop": ["platform", "currency_id", "tz"],
         "sale.order": ["ec_shop_id", "company_id"],
         "sale.order.line": ["order_id"],
@@ -51,28 +55,55 @@ class EcReportProfit(models.Model):
         ],
     }
 
-    @property
-    def _table_query(self):
-        money = SQL(
+    @api.model
+    def _money_facts(self, keys=None):
+        """Money per bill day and shop; with ``keys`` (a table of keys, see
+        ec_report_profit_store) only of the shop days it names."""
+        days = SQL()
+        if keys is not None:
+            days = SQL(
+                "AND (line.shop_id, %s) IN (%s)",
+                store.day_of(SQL("line.date_local")),
+                store.dirty_days(keys),
+            )
+        return SQL(
             """
             SELECT MIN(line.id)::bigint * 2 AS id, 'settlement'::varchar AS source,
                    line.date_local AS date, line.shop_id, line.company_id,
                    %(sums)s, 0::numeric AS cost, 0::numeric AS quantity,
                    COUNT(*) AS row_count
               FROM ec_settlement_line line
-             WHERE line.kind NOT IN %(neutral)s
+             WHERE line.kind NOT IN %(neutral)s %(days)s
              GROUP BY line.date_local, line.shop_id, line.company_id
             """,
             sums=kind_sums("line"),
             neutral=NEUTRAL_KINDS,
+            days=days,
         )
+
+    @property
+    def _table_query(self):
+        # Stored facts, but those of noted shop days and orders, computed
+        # live (see ec_report_profit_store). Costs per day and shop from the
+        # stored costs per move (id: move id * 8 + 4): same ids and sums as
+        # ``cost_facts(1, grouped=True)``.
+        notes = store.has_notes(self.env)
         cost = SQL(
-            "SELECT costs.*, 0::bigint AS row_count FROM (%s) costs",
-            cost_facts(1, grouped=True),
+            """SELECT MIN(c.id / 8) * 2 + 1 AS id, 'cost'::varchar AS source,
+                      c.date, c.shop_id, c.company_id, %s,
+                      SUM(c.cost) AS cost, SUM(c.quantity) AS quantity,
+                      0::bigint AS row_count
+                 FROM (%s) c
+                GROUP BY c.date, c.shop_id, c.company_id""",
+            zero_kinds(),
+            store.cost_rows(notes, self.env["ec.report.profit.sku"]._facts_cost),
         )
-        return profit_select(
-            SQL("%s UNION ALL %s", money, cost), extra_columns=SQL("fact.row_count,")
-        )
+        parts = [store.stored_day_facts(notes)]
+        if notes:
+            parts.append(self._money_facts(store.DIRTY))
+        parts.append(cost)
+        facts = SQL(" UNION ALL ").join(parts)
+        return profit_select(facts, extra_columns=SQL("fact.row_count,"))
 
     @api.model
     def _xlsx_title(self):

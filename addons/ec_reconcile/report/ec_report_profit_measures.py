@@ -47,48 +47,91 @@ def zero_kinds(extra=()):
     )
 
 
+def _rate(currency_sql):
+    """Rate of a currency for the fact's company and day, as Odoo reads it
+    (``res.currency._get_rates``): the last rate on or before the day, the
+    company's (its root company's) before the shared ones, else the first
+    rate, else 1."""
+    rates = SQL(
+        """FROM res_currency_rate r
+            WHERE r.currency_id = %(currency)s
+              AND (r.company_id IS NULL OR r.company_id = COALESCE(
+                   NULLIF(split_part(company.parent_path, '/', 1), '')::int,
+                   company.id))""",
+        currency=currency_sql,
+    )
+    return SQL(
+        """COALESCE(
+            (SELECT r.rate %(rates)s AND r.name <= COALESCE(fact.date, CURRENT_DATE)
+              ORDER BY r.company_id, r.name DESC LIMIT 1),
+            (SELECT r.rate %(rates)s ORDER BY r.company_id, r.name LIMIT 1),
+            1.0)""",
+        rates=rates,
+    )
+
+
 def profit_select(facts, extra_columns=None, extra_joins=None):
     """The outer SELECT of the profit views over ``facts`` (alias ``fact``).
 
     ``facts`` yields id, source, date, shop_id, company_id, the base
     measures; net revenue, fees, margin and margin % are derived here.
+    Money from bill rows is in the shop's currency: it is converted to the
+    company's at the rate of its day (``conv.factor``), so shops of several
+    currencies add up; the cost of goods is in the company's currency.
     """
-    net = SQL(" + ").join(SQL("fact.%s", SQL.identifier(n)) for n in INCOME_COLUMNS)
-    fees = SQL(" + ").join(SQL("fact.%s", SQL.identifier(n)) for n in FEE_COLUMNS)
+
+    def converted(names):
+        total = SQL(" + ").join(SQL("fact.%s", SQL.identifier(n)) for n in names)
+        return SQL("(%s) * conv.factor", total)
+
+    net = converted(INCOME_COLUMNS)
+    fees = converted(FEE_COLUMNS)
+    base = [
+        SQL("fact.%(name)s * conv.factor AS %(name)s", name=SQL.identifier(name))
+        for name, *_rest in KIND_COLUMNS
+    ] + [SQL("fact.cost"), SQL("fact.quantity")]
     return SQL(
         """
         SELECT fact.id, fact.source, fact.date, fact.shop_id, shop.platform,
-               fact.company_id, shop.currency_id,
+               fact.company_id, company.currency_id,
                %(extra_columns)s
                %(base)s,
                %(net)s AS net_revenue,
                %(fees)s AS fee_total,
-               (%(net)s) - (%(fees)s) - fact.cost AS margin,
+               %(net)s - %(fees)s - fact.cost AS margin,
                CASE WHEN %(net)s != 0
-                    THEN ((%(net)s) - (%(fees)s) - fact.cost) * 100.0 / (%(net)s)
+                    THEN (%(net)s - %(fees)s - fact.cost) * 100.0 / (%(net)s)
                END AS margin_percent
           FROM (%(facts)s) fact
           JOIN ec_shop shop ON shop.id = fact.shop_id
+          JOIN res_company company ON company.id = fact.company_id
+         CROSS JOIN LATERAL (
+                -- flattened: a CASE per measure, rates read for foreign
+                -- currencies only
+                SELECT CASE WHEN shop.currency_id = company.currency_id THEN 1.0
+                            ELSE %(company_rate)s / NULLIF(%(shop_rate)s, 0)
+                       END AS factor) conv
           %(extra_joins)s
         """,
         extra_columns=extra_columns or SQL(),
-        base=SQL(", ").join(
-            SQL("fact.%s", SQL.identifier(name)) for name in BASE_COLUMNS
-        ),
+        base=SQL(", ").join(base),
         net=net,
         fees=fees,
         facts=facts,
+        company_rate=_rate(SQL("company.currency_id")),
+        shop_rate=_rate(SQL("shop.currency_id")),
         extra_joins=extra_joins or SQL(),
     )
 
 
-def cost_facts(tag, grouped=False):
+def cost_facts(tag, grouped=False, orders=None):
     """Cost of goods: valuation of done moves to customers, less returns.
 
     Odoo 19 values each outgoing move when it is done (``stock.move.value``:
     standard price or FIFO cost); a return from the customer carries the
     value it gave back. Dated on the delivery day, in the shop's time zone.
-    One fact per move, or per day and shop when ``grouped``.
+    One fact per move, or per day and shop when ``grouped``; only of the
+    orders ``orders`` (SQL of their ids) names, if given.
     """
     day = SQL("((sm.date AT TIME ZONE 'UTC') AT TIME ZONE shop.tz)::date")
     sign = SQL("CASE WHEN dest.usage = 'customer' THEN 1 ELSE -1 END")
@@ -143,9 +186,11 @@ def cost_facts(tag, grouped=False):
      LEFT JOIN uom_uom uom_product ON uom_product.id = template.uom_id
          WHERE sm.state = 'done'
            AND (dest.usage = 'customer') != (src.usage = 'customer')
+           %(orders)s
         %(group)s
         """,
         select=select,
+        orders=SQL("AND so.id IN (%s)", orders) if orders is not None else SQL(),
         group=group,
     )
 
@@ -163,7 +208,12 @@ class EcReportProfitMeasures(models.AbstractModel):
     shop_id = fields.Many2one("ec.shop", string="Shop", readonly=True)
     platform = fields.Selection(PLATFORM_SELECTION, readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
+    currency_id = fields.Many2one(
+        "res.currency",
+        readonly=True,
+        help="The company's: bill amounts of shops in another currency are "
+        "converted at the rate of their day.",
+    )
     quantity = fields.Float(
         string="Delivered Qty",
         digits="Product Unit",

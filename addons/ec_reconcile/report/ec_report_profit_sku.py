@@ -1,10 +1,20 @@
 # Copyright 2026 EC Reconcile contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from psycopg2 import errors
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools.matching import NEUTRAL_KINDS
-from .ec_report_profit_measures import KIND_COLUMNS, cost_facts, profit_select
+from . import ec_report_profit_store as store
+from .ec_report_profit_measures import (
+    KIND_COLUMNS,
+    cost_facts,
+    profit_select,
+    zero_kinds,
+)
 
 SOURCE_SELECTION = [
     ("order_line", "Bill rows of an order line"),
@@ -12,6 +22,8 @@ SOURCE_SELECTION = [
     ("shop", "Shop-level bill rows"),
     ("cost", "Cost of goods delivered"),
 ]
+_logger = logging.getLogger(__name__)
+
 # Ids of the view's rows end with a tag (3 bits) telling their kind: 0-3 for
 # money (see _facts_money), 4 for costs (stock move id * 8 + 4).
 _TAG_COST = 4
@@ -37,10 +49,13 @@ class EcReportProfitSku(models.Model):
       (``stock.move.value`` of the done moves to customers, less returns),
       on the delivery day.
 
-    Bill rows are summed per order and day before the spread, so a month of
-    a million rows prorates a few hundred thousand groups in SQL. The shop
-    totals are those of ``ec.report.profit``, which needs no spread and opens
-    faster.
+    Bill rows are summed per order and day before the spread. The money
+    facts are stored (``ec_report_profit_sku_fact``, about one row per order
+    line), the costs too (``ec_report_profit_cost_fact``, one row per move),
+    and refreshed for the orders that change, so opening the report reads
+    those instead of a million bill rows and the stock valuation; see
+    ec_report_profit_store.
+    Amounts are in the company's currency.
     """
 
     _name = "ec.report.profit.sku"
@@ -87,6 +102,7 @@ class EcReportProfitSku(models.Model):
             "line_id",
         ],
         "ec.shop": ["platform", "currency_id", "tz"],
+        "res.currency.rate": ["rate", "name", "currency_id", "company_id"],
         "sale.order": ["ec_shop_id", "company_id", "amount_untaxed"],
         "sale.order.line": ["order_id", "product_id", "price_subtotal", "display_type"],
         "stock.move": [
@@ -107,11 +123,28 @@ class EcReportProfitSku(models.Model):
 
     @property
     def _table_query(self):
+        # Stored facts, but those of noted orders and shop days, computed
+        # live (see ec_report_profit_store).
+        parts = [store.stored_sku_facts(notes := store.has_notes(self.env))]
+        if notes:
+            parts.append(self._facts_money(store.DIRTY))
+        parts.append(
+            SQL(
+                """SELECT c.id, 'cost'::varchar AS source, c.date, c.shop_id,
+                          c.company_id, c.sale_order_id, c.sale_order_line_id,
+                          c.product_id, %s, c.cost, c.quantity
+                     FROM (%s) c""",
+                zero_kinds(["allocated_fee"]),
+                store.cost_rows(notes, self._facts_cost),
+            )
+        )
+        facts = SQL(" UNION ALL ").join(parts)
         return profit_select(
-            SQL("%s UNION ALL %s", self._facts_money(), cost_facts(_TAG_COST)),
+            facts,
             extra_columns=SQL(
                 """fact.sale_order_id, fact.sale_order_line_id, fact.product_id,
-                   template.categ_id AS product_categ_id, fact.allocated_fee,"""
+                   template.categ_id AS product_categ_id,
+                   fact.allocated_fee * conv.factor AS allocated_fee,"""
             ),
             extra_joins=SQL(
                 """LEFT JOIN product_product product ON product.id = fact.product_id
@@ -120,13 +153,68 @@ class EcReportProfitSku(models.Model):
             ),
         )
 
+    def init(self):
+        store.install(
+            self.env.cr,
+            self._facts_money,
+            self.env["ec.report.profit"]._money_facts,
+            self._facts_cost,
+        )
+
     @api.model
-    def _money_sources(self):
+    def _refresh_facts(self):
+        """Store the profit facts of what changed since the last refresh.
+
+        Called at the end of matching; the reports are exact without it
+        (what changed is computed live), only slower to open. So it never
+        waits for nor fails a concurrent refresh: it gives way (returns 0)
+        and the next one stores what is left.
+        """
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", store.LOCK))
+        if not cr.fetchone()[0]:
+            return 0
+        try:
+            with cr.savepoint(flush=False):
+                return store.refresh(
+                    cr,
+                    self._facts_money,
+                    self.env["ec.report.profit"]._money_facts,
+                    self._facts_cost,
+                )
+        except (errors.SerializationFailure, errors.LockNotAvailable) as error:
+            # Notes taken meanwhile by a transaction that committed after ours
+            # started: they are stored already.
+            _logger.info("Profit facts not refreshed: %s", error)
+            return 0
+
+    @api.model
+    def _facts_cost(self, keys=None):
+        """Cost of goods per done move (see ``cost_facts``); with ``keys``
+        only of the orders it names."""
+        orders = None if keys is None else store.dirty_orders(keys)
+        return cost_facts(_TAG_COST, orders=orders)
+
+    @api.model
+    def _money_sources(self, keys=None):
         """Bill rows and allocated shop fees, one stream (kind, amount).
 
         Shop-level rows spread over orders by ``ec.fee.allocation`` are left
-        out: their allocations stand for them, to the cent.
+        out: their allocations stand for them, to the cent. With ``keys``
+        (a table of keys, see ec_report_profit_store): only the rows of the
+        orders and shop days it names.
         """
+        if keys is None:
+            orders = days = allocations = SQL("TRUE")
+        else:
+            orders = SQL("line.sale_order_id IN (%s)", store.dirty_orders(keys))
+            days = SQL(
+                "(line.shop_id, %s) IN (%s)",
+                store.day_of(SQL("line.date_local")),
+                store.dirty_days(keys),
+            )
+            allocations = SQL("alloc.sale_order_id IN (%s)", store.dirty_orders(keys))
         return SQL(
             """
             SELECT line.date_local AS date,
@@ -135,20 +223,30 @@ class EcReportProfitSku(models.Model):
                    FALSE AS allocated
               FROM ec_settlement_line line
              WHERE line.kind NOT IN %(neutral)s
-               AND (line.sale_order_id IS NOT NULL
-                    OR NOT EXISTS (SELECT 1 FROM ec_fee_allocation alloc
-                                    WHERE alloc.line_id = line.id))
+               AND line.sale_order_id IS NOT NULL AND %(orders)s
+             UNION ALL
+            SELECT line.date_local, line.shop_id, line.company_id, NULL::int,
+                   line.sale_order_line_id, line.kind, line.amount, FALSE
+              FROM ec_settlement_line line
+             WHERE line.kind NOT IN %(neutral)s
+               AND line.sale_order_id IS NULL AND %(days)s
+               AND NOT EXISTS (SELECT 1 FROM ec_fee_allocation alloc
+                                WHERE alloc.line_id = line.id)
              UNION ALL
             SELECT alloc.date, alloc.shop_id,
                    alloc.company_id, alloc.sale_order_id, NULL::int, alloc.kind,
                    alloc.amount, TRUE
               FROM ec_fee_allocation alloc
+             WHERE %(allocations)s
             """,
             neutral=NEUTRAL_KINDS,
+            orders=orders,
+            days=days,
+            allocations=allocations,
         )
 
     @api.model
-    def _facts_money(self):
+    def _facts_money(self, keys=None):
         """Money per order (line) and day, spread over the order's lines.
 
         One pass over the bill rows: they are summed per day, shop, order and
@@ -181,7 +279,7 @@ class EcReportProfitSku(models.Model):
                       src.order_line_id
             """,
             sums=sums,
-            sources=self._money_sources(),
+            sources=self._money_sources(keys),
         )
         kind_names = [name for name, *_rest in KIND_COLUMNS] + ["allocated_fee"]
         shares = SQL(", ").join(

@@ -10,3 +10,4 @@ from . import test_security
 from . import test_audit
 from . import test_bad_input
 from . import test_fuzz_parsers
+from . import test_ui

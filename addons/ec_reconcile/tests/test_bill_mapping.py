@@ -369,7 +369,7 @@ class TestBillMapping(EcReconcileCase):
         # The built-in layout no longer recognises the file.
         failed = self.Bill._import_file("jd_renamed.csv", renamed, shop=self.jd_shop)
         self.assertEqual(failed.state, "error")
-        self.assertIn("unknown bill layout", failed.error_message)
+        self.assertIn("required column(s) 费用项 missing", failed.error_message)
 
         preset = self.env.ref("ec_reconcile.ec_bill_mapping_preset_jd_settlement")
         self.assertTrue(preset.is_preset)

@@ -29,7 +29,6 @@ import traceback
 import unittest
 import zipfile
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.exceptions import IllegalCharacterError
@@ -88,25 +87,13 @@ FUZZ = settings(
     print_blob=True,
 )
 
-# (exception class name, parsers module, function) of crashes already reported;
-# each one is pinned by a strict xfail test below.
-KNOWN_CRASHES = {
-    # Deeply nested JSON: json.loads raises RecursionError in BillSource.json.
-    ("RecursionError", "registry.py", "json"),
-    # UTF-8 BOM followed by invalid UTF-8: decode_bytes lets the
-    # UnicodeDecodeError out (no fallback, no BillParseError).
-    ("UnicodeDecodeError", "base.py", "decode_bytes"),
-    # Damaged ZIP members (bad CRC, bad deflate stream, bad local header,
-    # negative seek): archive.open()/read() in iter_zip_members is unguarded.
-    ("BadZipFile", "registry.py", "iter_zip_members"),
-    ("error", "registry.py", "iter_zip_members"),  # zlib.error
-    ("ValueError", "registry.py", "iter_zip_members"),
-    ("EOFError", "registry.py", "iter_zip_members"),
-    ("NotImplementedError", "registry.py", "iter_zip_members"),
-    ("RuntimeError", "registry.py", "iter_zip_members"),  # encrypted member
-    # A Stripe-shaped error object whose doc_url is null: None + str.
-    ("TypeError", "stripe.py", "_looks_like_stripe_error"),
-}
+# (exception class name, parsers module, function) of crashes already reported
+# and not fixed yet; each one is pinned by a strict xfail test below. Fixed
+# since (and pinned by plain tests of TestFuzzFindings): RecursionError on
+# deeply nested JSON, UnicodeDecodeError after a UTF-8 BOM, every zipfile /
+# zlib / LZMA error of damaged, encrypted or exotic ZIP members, the Stripe
+# error object with a null doc_url.
+KNOWN_CRASHES = set()
 
 # Cells that broke parsers elsewhere: empty, signs, separators, huge or
 # special numbers, dates out of range, Excel-mangled ids, decorations.
@@ -490,59 +477,67 @@ def _damaged_zip(kind):
     return bytes(data)
 
 
+def _zip_method(kind):
+    """One member whose compression method is unsupported (kind "method")
+    or which is flagged as encrypted (kind "encrypted")."""
+    data = bytearray(_zip([("bill.csv", "a,b\n1,2\n")], zipfile.ZIP_STORED))
+    central = data.rindex(b"PK\x01\x02")
+    if kind == "method":
+        # Method 99 (AES) in the local header and the central directory.
+        data[8:10] = data[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    else:
+        data[6] |= 0x01
+        data[central + 8] |= 0x01
+    return bytes(data)
+
+
 class TestFuzzFindings(FuzzCase):
-    """Minimal inputs of the crashes found; xfail ones still crash today."""
+    """Minimal inputs of the crashes found, fixed since: each is refused with
+    a ``BillParseError`` naming the file (and the ZIP member)."""
 
-    def assertRefused(self, filename, data):
-        with self.assertRaises(BillParseError):
+    def assertRefused(self, filename, data, *texts):
+        with self.assertRaises(BillParseError) as caught:
             parse_file(filename, data)
+        message = str(caught.exception)
+        self.assertIn(filename, message, "the message names the file")
+        for text in texts:
+            self.assertIn(text, message)
+        return message
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=RecursionError,
-        reason="parsers/registry.py BillSource.json: json.loads of deeply nested "
-        "JSON raises RecursionError (caught: ValueError only); every JSON "
-        "parser's sniff() reaches it, so _import_file fails instead of keeping "
-        "an error bill",
-    )
     def test_deeply_nested_json(self):
-        self.assertRefused("nested.json", b"[" * 100_000)
+        self.assertRefused("nested.json", b"[" * 100_000, "nested too deeply")
+        self.assertRefused("nested.json", b'{"a":' * 100_000, "nested too deeply")
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=UnicodeDecodeError,
-        reason="parsers/base.py decode_bytes: a UTF-8 BOM followed by invalid "
-        "UTF-8 raises UnicodeDecodeError instead of BillParseError",
-    )
+    def test_deeply_nested_json_forced_parser(self):
+        for code in PARSER_CODES:
+            with self.subTest(code=code), self.assertRaises(BillParseError) as caught:
+                parse_file("nested.json", b"[" * 100_000, parser_code=code)
+            self.assertIn("nested.json", str(caught.exception))
+
     def test_bom_then_invalid_utf8(self):
-        self.assertRefused("bom.csv", b"\xef\xbb\xbf\xff")
+        self.assertRefused("bom.csv", b"\xef\xbb\xbf\xff", "UTF-8", "byte 3")
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=zipfile.BadZipFile,
-        reason="parsers/registry.py iter_zip_members: a member with a bad "
-        "CRC-32 raises zipfile.BadZipFile (archive.open/read are unguarded)",
-    )
+    def test_utf16_bom_then_odd_length(self):
+        self.assertRefused("u16.csv", b"\xff\xfea\x00b", "UTF-16")
+
     def test_zip_member_bad_crc(self):
-        self.assertRefused("bill.zip", _damaged_zip("crc"))
+        self.assertRefused("bill.zip", _damaged_zip("crc"), "'bill.csv'", "damaged")
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=Exception,
-        reason="parsers/registry.py iter_zip_members: a damaged deflate stream "
-        "raises zlib.error",
-    )
     def test_zip_member_bad_deflate_stream(self):
-        self.assertRefused("bill.zip", _damaged_zip("deflate"))
+        self.assertRefused("bill.zip", _damaged_zip("deflate"), "'bill.csv'")
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=zipfile.BadZipFile,
-        reason="parsers/registry.py iter_zip_members: a local header that "
-        "disagrees with the central directory raises zipfile.BadZipFile",
-    )
     def test_zip_member_bad_local_header(self):
-        self.assertRefused("bill.zip", _damaged_zip("header"))
+        self.assertRefused("bill.zip", _damaged_zip("header"), "'bill.csv'")
+
+    def test_zip_member_unsupported_compression(self):
+        self.assertRefused(
+            "bill.zip", _zip_method("method"), "'bill.csv'", "unsupported"
+        )
+
+    def test_zip_member_encrypted(self):
+        self.assertRefused(
+            "bill.zip", _zip_method("encrypted"), "'bill.csv'", "encrypted"
+        )
 
     def test_summary_count_without_number(self):
         """Found by the fuzzer (int(None) in tabular _Run.store), fixed since:
@@ -560,13 +555,11 @@ class TestFuzzFindings(FuzzCase):
             "wechatpay_fundflow_operation.csv", "\n".join(lines).encode(encoding)
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=TypeError,
-        reason="parsers/stripe.py _looks_like_stripe_error: an error object with "
-        '"doc_url": null (and no *_error type) adds None to a str while sniffing',
-    )
     def test_stripe_error_with_null_doc_url(self):
         self.assertRefused(
             "error.json", b'{"error": {"message": "x", "doc_url": null}}'
+        )
+        self.assertRefused(
+            "error.json",
+            b'{"error": {"type": null, "message": "x", "request_log_url": null}}',
         )

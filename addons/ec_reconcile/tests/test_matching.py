@@ -251,6 +251,72 @@ class TestMatching(EcAccountingCase):
         self.assertEqual(len(exc), 1)
         self.assertEqual(exc.expected_amount, 125.5)
 
+    def test_payouts_paired_by_reference_then_date(self):
+        day = datetime.now() - timedelta(days=20)
+        self._bill(
+            [
+                {
+                    "amount": "-200",
+                    "kind": "payout",
+                    "date": day,
+                    "transaction_id": "WD-0001",
+                },
+                {
+                    "amount": "-200",
+                    "kind": "payout",
+                    "date": day,
+                    "transaction_id": "WD-0002",
+                },
+            ]
+        )
+        StLine = self.env["account.bank.statement.line"]
+        # Same amount, same day: only the reference tells them apart. The
+        # line naming WD-0002 is also the closer one in id order.
+        bank_2 = StLine.create(
+            {
+                "journal_id": self.bank_journal.id,
+                "date": day.date(),
+                "amount": 200,
+                "payment_ref": "Alipay withdrawal WD-0002",
+            }
+        )
+        bank_1 = StLine.create(
+            {
+                "journal_id": self.bank_journal.id,
+                "date": (day + timedelta(days=1)).date(),
+                "amount": 200,
+                "payment_ref": "Alipay withdrawal WD-0001",
+            }
+        )
+        stats = self._match()
+        self.assertEqual(stats["payouts_matched"], 2)
+        rows = self.env["ec.settlement.line"].search(
+            [("shop_id", "=", self.shop.id), ("kind", "=", "payout")]
+        )
+        by_ref = {row.transaction_id: row.statement_line_id for row in rows}
+        self.assertEqual(by_ref["WD-0001"], bank_1)
+        self.assertEqual(by_ref["WD-0002"], bank_2)
+        self.assertFalse(self._exceptions("payout_unmatched"))
+
+    def test_reconciled_bank_line_is_not_matched(self):
+        day = datetime.now() - timedelta(days=20)
+        self._bill([{"amount": "-80", "kind": "payout", "date": day}])
+        bank = self.env["account.bank.statement.line"].create(
+            {
+                "journal_id": self.bank_journal.id,
+                "date": day.date(),
+                "amount": 80,
+                "payment_ref": "Transfer",
+            }
+        )
+        # Reconciled by hand with something else before matching runs.
+        _liquidity, suspense, _other = bank._seek_for_lines()
+        suspense.account_id = self.company_data["default_account_revenue"]
+        self.assertTrue(bank.is_reconciled)
+        stats = self._match()
+        self.assertEqual(stats["payouts_matched"], 0)
+        self.assertEqual(len(self._exceptions("payout_unmatched")), 1)
+
     def test_bill_totals_do_not_add_up(self):
         from decimal import Decimal
 

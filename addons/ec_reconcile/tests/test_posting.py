@@ -258,6 +258,89 @@ class TestPosting(EcAccountingCase):
         )
         self.assertEqual(transfer.debit, 300)
 
+    def _bank_line(self, amount, day, journal=None):
+        return self.env["account.bank.statement.line"].create(
+            {
+                "journal_id": (journal or self.bank_journal).id,
+                "date": day,
+                "amount": amount,
+                "payment_ref": "Alipay withdrawal",
+            }
+        )
+
+    def _payout_bill(self):
+        self._orders()
+        return self._bill(
+            [
+                {"order_ref": "PA-1", "amount": "100", "date": DAY1},
+                {"amount": "-300", "kind": "payout", "date": DAY2},
+                {"amount": "-40", "kind": "payout", "date": DAY2},
+            ],
+            name="payout.csv",
+        )
+
+    def test_payout_reconciles_with_matched_bank_line(self):
+        bill = self._payout_bill()
+        bank_300 = self._bank_line(300, date(2024, 3, 3))
+        bank_other = self._bank_line(55, date(2024, 3, 3))
+        bill.action_post()
+        payout_300 = bill.line_ids.filtered(lambda r: r.amount == -300)
+        payout_40 = bill.line_ids.filtered(lambda r: r.amount == -40)
+        self.assertEqual(payout_300.statement_line_id, bank_300)
+        self.assertFalse(payout_40.statement_line_id)
+        self.assertEqual(bill.state, "posted")
+        # The bank line is reconciled with the payout line of our entry.
+        self.assertTrue(bank_300.is_reconciled)
+        self.assertFalse(bank_other.is_reconciled)
+        transfer = self.company.transfer_account_id
+        ours = payout_300.move_id.line_ids.filtered(
+            lambda x: x.account_id == transfer and x.debit == 300
+        )
+        self.assertEqual(len(ours), 1)
+        self.assertTrue(ours.reconciled)
+        bank_side = bank_300.move_id.line_ids.filtered(
+            lambda x: x.account_id == transfer
+        )
+        self.assertEqual(bank_side.credit, 300)
+        self.assertEqual(ours.full_reconcile_id, bank_side.full_reconcile_id)
+        # The unmatched payout still posts wallet -> transfer, open.
+        other = payout_40.move_id.line_ids.filtered(
+            lambda x: x.account_id == transfer and x.debit == 40
+        )
+        self.assertEqual(len(other), 1)
+        self.assertFalse(other.reconciled)
+        # Wallet: +100 sale, -340 payouts.
+        self.assertEqual(self._wallet_balance(), -240)
+
+    def test_payout_bank_line_back_to_reconcile_after_reversal(self):
+        bill = self._payout_bill()
+        bank_300 = self._bank_line(300, date(2024, 3, 2))
+        bill.action_post()
+        self.assertTrue(bank_300.is_reconciled)
+        bill.action_reverse()
+        # The bank line waits in suspense again, still linked to its row.
+        self.assertFalse(bank_300.is_reconciled)
+        suspense = self.bank_journal.suspense_account_id
+        self.assertIn(suspense, bank_300.move_id.line_ids.account_id)
+        payout_300 = bill.line_ids.filtered(lambda r: r.amount == -300)
+        self.assertEqual(payout_300.statement_line_id, bank_300)
+        bill.action_post()
+        self.assertTrue(bank_300.is_reconciled)
+        self.assertEqual(self._wallet_balance(), -240)
+
+    def test_payout_bank_line_reconciled_by_hand_is_left_alone(self):
+        bill = self._payout_bill()
+        bank_300 = self._bank_line(300, date(2024, 3, 2))
+        # The accountant matched the bank line to something else first.
+        _liquidity, suspense, _other = bank_300._seek_for_lines()
+        suspense.account_id = self.company_data["default_account_revenue"]
+        self.assertTrue(bank_300.is_reconciled)
+        bill.action_post()
+        payout_300 = bill.line_ids.filtered(lambda r: r.amount == -300)
+        self.assertFalse(payout_300.statement_line_id)
+        self.assertEqual(payout_300.match_state, "payout_unmatched")
+        self.assertEqual(payout_300.move_id.state, "posted")
+
     def test_foreign_currency_shop(self):
         eur = self.env.ref("base.EUR")
         eur.active = True

@@ -334,6 +334,119 @@ class TestReports(EcAccountingCase):
         self.assertEqual((cost, quantity), (60.0, 1.0))
 
     # ------------------------------------------------------------------
+    # Stored profit facts
+    # ------------------------------------------------------------------
+
+    def _noted(self):
+        self.env.flush_all()
+        self.env.cr.execute("SELECT count(*) FROM ec_report_profit_dirty")
+        return self.env.cr.fetchone()[0]
+
+    def _per_product(self, measures):
+        return {
+            product: values
+            for product, *values in self._group(
+                "ec.report.profit.sku",
+                [("shop_id", "=", self.shop.id)],
+                ["product_id"],
+                measures,
+            )
+        }
+
+    def test_profit_facts_stored_by_matching(self):
+        self.assertEqual(self._noted(), 0, "matching stored the facts")
+        self.env.cr.execute(
+            "SELECT count(*) FROM ec_report_profit_sku_fact WHERE shop_id = %s",
+            [self.shop.id],
+        )
+        self.assertGreater(self.env.cr.fetchone()[0], 0)
+        measures = ["revenue:sum", "commission:sum", "allocated_fee:sum", "margin:sum"]
+        stored = self._per_product(measures)
+        # Rebuilt from the sources: the same figures.
+        self.env["ec.report.profit.sku"].init()
+        self.env.cr.execute("COMMENT ON TABLE ec_report_profit_sku_fact IS 'old'")
+        self.env["ec.report.profit.sku"].init()
+        rebuilt = self._per_product(measures)
+        self.assertEqual(set(stored), set(rebuilt))
+        for product, values in stored.items():
+            for got, want in zip(rebuilt[product], values, strict=True):
+                self.assertAlmostEqual(got, want, places=9)
+
+    def test_profit_follows_new_rows_before_matching(self):
+        measures = ["revenue:sum", "commission:sum"]
+        self._bill(
+            [
+                {
+                    "order_ref": "P1",
+                    "amount": "-6",
+                    "kind": "commission",
+                    "date": MARCH,
+                }
+            ],
+            name="late",
+        )
+        self.assertTrue(self._noted(), "the new row's shop day is noted")
+        [(commission,)] = self._group(
+            "ec.report.profit",
+            [("shop_id", "=", self.shop.id)],
+            [],
+            ["commission:sum"],
+        )
+        self.assertAlmostEqual(commission, 38.0, places=6, msg="32 + 6, at once")
+        # Not matched yet: on the shop, no product.
+        by_product = self._per_product(measures)
+        self.assertAlmostEqual(by_product[self.env["product.product"]][1], 16.0)
+        self._match()
+        self.assertEqual(self._noted(), 0)
+        by_product = self._per_product(measures)
+        # Matched to P1: spread 100 : 50 over its lines.
+        self.assertAlmostEqual(by_product[self.product_a][1], 21.0, places=6)
+        self.assertAlmostEqual(by_product[self.product_b][1], 7.0, places=6)
+        self.assertAlmostEqual(by_product[self.env["product.product"]][1], 10.0)
+
+    def test_profit_follows_order_lines(self):
+        measures = ["revenue:sum"]
+        line_b = self.order_p1.order_line.filtered(
+            lambda line: line.product_id == self.product_b
+        )
+        line_b.price_unit = 50  # P1 is now 100 + 2 x 50
+        self.assertTrue(self._noted(), "P1's spread changed")
+        live = self._per_product(measures)
+        # P1's 150 of sales, half each; P2's 100 on its sub-order line.
+        self.assertAlmostEqual(live[self.product_a][0], 175.0, places=6)
+        self.assertAlmostEqual(live[self.product_b][0], 75.0, places=6)
+        self.env["ec.report.profit.sku"]._refresh_facts()
+        self.assertEqual(self._noted(), 0)
+        self.assertEqual(self._per_product(measures), live)
+
+    def test_profit_costs_stored_and_follow_moves(self):
+        self.env["ec.report.profit.sku"]._refresh_facts()
+        self.assertEqual(self._noted(), 0)
+        self.env.cr.execute(
+            "SELECT SUM(cost) FROM ec_report_profit_cost_fact WHERE shop_id = %s",
+            [self.shop.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 160, "the deliveries' costs")
+        self._return(self.order_p1, 1)  # one Tea cup back: 60 of cost
+        self.assertTrue(self._noted(), "the done return notes P1")
+
+        def costs():
+            [(shop_cost,)] = self._group(
+                "ec.report.profit",
+                [("shop_id", "=", self.shop.id)],
+                [],
+                ["cost:sum"],
+            )
+            per_product = self._per_product(["cost:sum", "quantity:sum"])
+            return shop_cost, per_product[self.product_a]
+
+        live = costs()
+        self.assertEqual(live, (100.0, [60.0, 1.0]), "160 - 60, at once")
+        self.env["ec.report.profit.sku"]._refresh_facts()
+        self.assertEqual(self._noted(), 0)
+        self.assertEqual(costs(), live, "stored: the same figures")
+
+    # ------------------------------------------------------------------
     # Exports
     # ------------------------------------------------------------------
 
@@ -483,6 +596,79 @@ class TestLedgerAndAging(EcAccountingCase):
         _header, items = _sheet_rows(data, "Journal Items")
         self.assertEqual(len(items), 3)
 
+    def test_ledger_readable_by_reconciliation_users(self):
+        self._invoice_on("out_invoice", date(2024, 3, 10), 250)
+        users = [
+            self._ledger_user(
+                "ec_ledger_user", ["ec_reconcile.ec_reconcile_group_user"]
+            ),
+            self._ledger_user(
+                "ec_ledger_auditor",
+                [
+                    "ec_reconcile.ec_reconcile_group_user",
+                    "account.group_account_readonly",
+                ],
+            ),
+        ]
+        for user in users:
+            with self.subTest(user=user.login):
+                wizard = (
+                    self.env["ec.report.export"]
+                    .with_user(user)
+                    .create(
+                        {
+                            "report": "ledger",
+                            "date_from": date(2024, 3, 1),
+                            "date_to": date(2024, 3, 31),
+                        }
+                    )
+                )
+                action = wizard.action_open_ledger()
+                ledger = (
+                    self.env["ec.report.partner.ledger"]
+                    .with_user(user)
+                    .with_context(**action["context"])
+                )
+                ledger.get_views([(False, "list"), (False, "search")])
+                spec = {
+                    name: {"fields": {"display_name": {}}}
+                    if ledger._fields[name].type == "many2one"
+                    else {}
+                    for name in (
+                        "partner_id",
+                        "shop_names",
+                        "account_id",
+                        "opening_balance",
+                        "debit",
+                        "credit",
+                        "closing_balance",
+                        "currency_id",
+                        "company_id",
+                    )
+                }
+                result = ledger.web_search_read(action["domain"], spec)
+                [row] = result["records"]
+                self.assertEqual(row["partner_id"]["id"], self.platform_partner.id)
+                self.assertEqual(row["debit"], 250.0)
+                self.assertTrue(row["account_id"]["display_name"])
+                _header, lines = _sheet_rows(wizard._generate(), "Ledger")
+                self.assertEqual(len(lines), 1)
+
+    def _ledger_user(self, login, groups):
+        return (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": login,
+                    "login": login,
+                    "company_id": self.env.company.id,
+                    "company_ids": [Command.set(self.env.company.ids)],
+                    "group_ids": [Command.set([self.env.ref(g).id for g in groups])],
+                }
+            )
+        )
+
     def test_export_period_must_be_ordered(self):
         with self.assertRaises(ValidationError):
             self.env["ec.report.export"].create(
@@ -586,6 +772,75 @@ class TestLedgerAndAging(EcAccountingCase):
         self.assertEqual(ref_cell.data_type, "s")
         self.assertEqual(sum(row["Unsettled"].value for row in lines), 215)
         self.assertEqual(lines[0]["Age (days)"].value, 90, "oldest first")
+
+
+@tagged("post_install", "-at_install")
+class TestProfitCurrencies(EcAccountingCase):
+    """A shop selling in another currency than its company's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.foreign = cls.setup_other_currency(
+            "EUR", rates=[("2024-01-01", 2.0), ("2024-03-15", 4.0)]
+        )
+        cls.foreign_shop = cls.env["ec.shop"].create(
+            {
+                "name": "Foreign shop",
+                "code": "FX",
+                "platform": "shopify",
+                "currency_id": cls.foreign.id,
+                "partner_id": cls.platform_partner.id,
+                "tz": "UTC",
+            }
+        )
+        cls._bill(
+            [
+                {"order_ref": "FX-1", "amount": "100", "date": MARCH},
+                {
+                    "order_ref": "FX-1",
+                    "amount": "-10",
+                    "kind": "commission",
+                    "date": MARCH,
+                },
+                {"order_ref": "FX-2", "amount": "100", "date": datetime(2024, 3, 20)},
+            ],
+            shop=cls.foreign_shop,
+            name="fx",
+        )
+        cls._bill([{"order_ref": "HOME-1", "amount": "30", "date": MARCH}], name="home")
+        cls.env["ec.settlement"]._run_matching(cls.foreign_shop | cls.shop)
+
+    def _converted(self, amount, day):
+        return self.foreign._convert(
+            amount, self.currency, self.env.company, day, round=False
+        )
+
+    def test_profit_in_company_currency(self):
+        # 100 / 2 on the 5th, 100 / 4 on the 20th; commission 10 / 2.
+        revenue = self._converted(100, date(2024, 3, 5)) + self._converted(
+            100, date(2024, 3, 20)
+        )
+        self.assertAlmostEqual(revenue, 75.0)
+        shops = self.foreign_shop | self.shop
+        for model in ("ec.report.profit", "ec.report.profit.sku"):
+            by_shop = {
+                shop: (currency, sales, commission)
+                for shop, currency, sales, commission in self.env[model]._read_group(
+                    [("shop_id", "in", shops.ids)],
+                    ["shop_id", "currency_id"],
+                    ["revenue:sum", "commission:sum"],
+                )
+            }
+            self.assertEqual(
+                by_shop[self.foreign_shop], (self.currency, revenue, 5.0), model
+            )
+            self.assertEqual(by_shop[self.shop], (self.currency, 30.0, 0.0), model)
+            [(total, margin)] = self.env[model]._read_group(
+                [("shop_id", "in", shops.ids)], [], ["revenue:sum", "margin:sum"]
+            )
+            self.assertAlmostEqual(total, 105.0, msg="75 converted + 30")
+            self.assertAlmostEqual(margin, 100.0, msg="105 - 5 of commission")
 
 
 @tagged("post_install", "-at_install")

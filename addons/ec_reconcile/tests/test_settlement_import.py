@@ -7,10 +7,12 @@ import hashlib
 import json
 import pathlib
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..tools import ledger
 from .common import EcReconcileCase
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "bills"
@@ -256,3 +258,136 @@ class TestSettlementImport(EcReconcileCase):
         self.assertFalse(self.Bill.with_user(user_a).search([("id", "=", bill_b.id)]))
         with self.assertRaises(AccessError):
             bill_b.line_ids[:1].with_user(user_a).read(["amount"])
+        with self.assertRaises(AccessError):
+            bill_b.line_ids[:1].with_user(user_a).read(["raw"])
+        raw_b = self.env["ec.settlement.raw.row"].search(
+            [("settlement_id", "=", bill_b.id)]
+        )
+        self.assertTrue(raw_b)
+        self.assertFalse(
+            self.env["ec.settlement.raw.row"]
+            .with_user(user_a)
+            .search([("id", "in", raw_b.ids)])
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementImportStorage(EcReconcileCase):
+    """How rows are stored: raw rows once, chunks, indexes, raw file, chatter."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.usd = cls.env.ref("base.USD")
+        cls.usd.active = True
+        cls.stripe = cls._create_shop(
+            "Stripe", code="ST", platform="stripe", currency_id=cls.usd.id
+        )
+        cls.Bill = cls.env["ec.settlement"]
+        cls.RawRow = cls.env["ec.settlement.raw.row"]
+
+    def _import(self, name, items, source="upload"):
+        return self.Bill._import_file(
+            name, stripe_page(items), shop=self.stripe, source=source
+        )
+
+    def _raw_rows(self, bill):
+        return self.RawRow.search([("settlement_id", "=", bill.id)])
+
+    def test_raw_row_stored_once_per_source_row(self):
+        items = [stripe_txn("txn_R1", 5000, 175), stripe_txn("txn_R2", 12000, 378)]
+        bill = self._import("stripe_raw.json", items)
+        self.assertEqual(bill.line_count, 4)  # each charge with its fee line
+        raw_rows = self._raw_rows(bill)
+        self.assertEqual(len(raw_rows), 2, "one raw row per source row")
+        self.assertEqual(
+            sorted(row.raw["id"] for row in raw_rows), ["txn_R1", "txn_R2"]
+        )
+        by_number = {row.row_number: row.raw for row in raw_rows}
+        for line in bill.line_ids:
+            self.assertEqual(line.raw, by_number[line.row_number])
+            self.assertIn(line.raw["id"], line.transaction_id)
+        # An overlapping bill stores the raw rows of its new lines only.
+        bill2 = self._import("stripe_raw_2.json", [*items, stripe_txn("txn_R3", 700)])
+        self.assertEqual((bill2.line_count, bill2.duplicate_count), (1, 4))
+        self.assertEqual([row.raw["id"] for row in self._raw_rows(bill2)], ["txn_R3"])
+        self.assertEqual(bill2.line_ids.raw["id"], "txn_R3")
+        # Deleted with their bill.
+        bill2.unlink()
+        self.assertFalse(self.RawRow.search_count([("settlement_id", "=", bill2.id)]))
+        self.assertEqual(len(self._raw_rows(bill)), 2)
+
+    def test_chunks_insert_everything_once_and_flag_conflicts(self):
+        items = [stripe_txn(f"txn_C{n}", 1000 + n, 30) for n in range(7)]
+        with (
+            patch.object(ledger, "CHUNK_LINES", 3),
+            patch.object(ledger, "MAX_CONFLICT_DETAILS", 1),
+        ):
+            bill = self._import("stripe_chunks.json", items)
+            self.assertEqual((bill.line_count, bill.parsed_count), (14, 14))
+            self.assertEqual(len(self._raw_rows(bill)), 7)
+            for line in bill.line_ids:
+                self.assertIn(line.raw["id"], line.transaction_id)
+            # Same rows, two of them (in different chunks) with other amounts.
+            changed = list(items)
+            changed[1] = stripe_txn("txn_C1", 999, 30)
+            changed[6] = stripe_txn("txn_C6", 999, 30)
+            again = self._import("stripe_chunks_2.json", changed)
+        self.assertEqual(again.line_count, 0)
+        self.assertEqual(again.conflict_count, 2)
+        self.assertEqual(again.duplicate_count, 12)
+        self.assertEqual(len(again.conflicts), 1, "details capped, all counted")
+        self.assertEqual(again.conflicts[0]["raw"]["id"], "txn_C1")
+        flagged = bill.line_ids.filtered("is_conflict")
+        self.assertEqual(len(flagged), 2)
+        self.assertEqual({line.raw["id"] for line in flagged}, {"txn_C1", "txn_C6"})
+        self.assertFalse(self._raw_rows(again))
+
+    def test_chunk_bounds_keep_source_rows_together(self):
+        class Line:
+            def __init__(self, row_number):
+                self.row_number = row_number
+
+        lines = [Line(n) for n in (1, 1, 2, 2, 2, 3, 4, 4, None, None)]
+        bounds = list(ledger._chunk_bounds(lines, 3))
+        self.assertEqual(bounds, [(0, 5), (5, 8), (8, 10)])
+        self.assertEqual(list(ledger._chunk_bounds(lines, 100)), [(0, 10)])
+        self.assertEqual(list(ledger._chunk_bounds([], 3)), [])
+
+    def test_only_needed_indexes_on_lines(self):
+        self.env.cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'ec_settlement_line'"
+        )
+        names = {row[0] for row in self.env.cr.fetchall()}
+        Line = self.env["ec.settlement.line"]
+        self.assertFalse(names & set(Line._obsolete_indexes()))
+        self.assertIn("ec_settlement_line_shop_channel_transaction_uniq", names)
+        self.assertIn("ec_settlement_line__settlement_id_index", names)
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'ec_settlement_line' AND column_name IN "
+            "('raw', 'create_uid', 'write_uid', 'create_date', 'write_date')"
+        )
+        self.assertFalse(
+            self.env.cr.fetchall(),
+            "raw rows live in their own table; lines have no log columns",
+        )
+
+    def test_raw_file_kept_not_indexed(self):
+        data = b"hello,world\nsome,text\n"
+        bill = self.Bill._import_file("mystery.csv", data, shop=self.stripe)
+        self.assertEqual(bill.state, "error")
+        attachment = bill.attachment_id.sudo()
+        self.assertEqual(attachment.raw, data)
+        self.assertFalse(attachment.index_content)
+
+    def test_script_import_logged_in_chatter(self):
+        items = [stripe_txn("txn_S1", 5000, 175)]
+        bill = self._import("stripe_script.json", items, source="script")
+        note = bill.message_ids[0]
+        self.assertIn("Imported stripe_script.json", note.body)
+        self.assertIn("2 new", note.body)
+        self.assertEqual(note.author_id, self.env.user.partner_id)
+        again = self._import("stripe_script.json", items, source="api")
+        self.assertEqual(again, bill)
+        self.assertIn("already imported", bill.message_ids[0].body)

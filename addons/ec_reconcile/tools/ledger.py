@@ -22,6 +22,7 @@ from ..parsers import registry
 _ZERO = Decimal("0")
 UTC = dt.UTC
 _HASH_QUANTUM = Decimal("0.000001")
+_HOUR = dt.timedelta(hours=1)
 
 # Which shop platforms a bill of a given platform can belong to.
 _COMPATIBLE_SHOPS = {
@@ -32,13 +33,17 @@ _COMPATIBLE_SHOPS = {
     "wechat_channels": {"wechat_channels"},
 }
 
-LINE_COLUMNS = (
+# Columns of the COPY, in this order: the bill's constants first, the row's
+# values, then the constants every new row gets (see ``_LineWriter``).
+_FIXED_COLUMNS = (
     "settlement_id",
     "shop_id",
     "company_id",
     "currency_id",
     "platform",
     "channel",
+)
+_ROW_COLUMNS = (
     "transaction_id",
     "order_ref",
     "sub_order_ref",
@@ -51,17 +56,22 @@ LINE_COLUMNS = (
     "counterparty",
     "description",
     "row_number",
-    "raw",
     "row_hash",
     "flags",
     "is_unclassified",
-    "is_conflict",
-    "match_state",
-    "create_uid",
-    "write_uid",
-    "create_date",
-    "write_date",
 )
+_CONSTANT_COLUMNS = ("is_conflict", "match_state")
+LINE_COLUMNS = _FIXED_COLUMNS + _ROW_COLUMNS + _CONSTANT_COLUMNS
+
+# Lines per COPY + INSERT round: memory stays bounded by the parsed lines
+# themselves, whatever the size of the file (one transaction all the same).
+CHUNK_LINES = 20_000
+# Conflict details kept on the bill (all of them are counted and flagged).
+MAX_CONFLICT_DETAILS = 1_000
+# Session-wide staging tables (emptied at commit): created once per
+# connection instead of once per file. The suffix changes with their layout.
+_LINE_STAGE = "ec_line_stage_v2"
+_RAW_STAGE = "ec_raw_stage_v2"
 
 
 def compatible_shop_platforms(platform):
@@ -178,12 +188,13 @@ def check_consistency(parsed, income, expense, net):
 
 
 def _copy_text(value):
+    """One value in COPY text format (``\\N`` is NULL)."""
     if value is None:
         return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
     text = str(value)
-    if any(c in text for c in "\\\t\n\r"):
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = (
             text.replace("\\", "\\\\")
             .replace("\t", "\\t")
@@ -193,39 +204,107 @@ def _copy_text(value):
     return text
 
 
-def _line_record(line, fixed, uid, now, tz):
+def _copy_cut(text, limit):
+    """An optional text column: NULL when empty, at most ``limit`` chars."""
+    return _copy_text(text[:limit]) if text else "\\N"
+
+
+class _LocalDays:
+    """The shop's day of a naive UTC moment, one zone lookup per UTC hour
+    (UTC offsets change on the hour; zones at :30/:45 are computed per row)."""
+
+    def __init__(self, tz_name):
+        self.tz = ZoneInfo(tz_name or "UTC")
+        self.days = {}
+
+    def __call__(self, moment):
+        key = moment.toordinal() * 24 + moment.hour
+        day = self.days.get(key)
+        if day is None:
+            offset = moment.replace(tzinfo=UTC).astimezone(self.tz).utcoffset()
+            hour = moment.replace(tzinfo=None, minute=0, second=0, microsecond=0)
+            if offset % _HOUR:
+                return (moment.replace(tzinfo=None) + offset).date().isoformat()
+            day = self.days[key] = (hour + offset).date().isoformat()
+        return day
+
+
+def _line_text(line, prefix, suffix, local_day):
+    """The COPY text of one line (columns of ``LINE_COLUMNS``)."""
+    moment = line.date
+    if moment is None:
+        date = day = "\\N"
+    else:
+        date = (
+            moment.strftime("%Y-%m-%d %H:%M:%S")
+            if moment.microsecond or moment.tzinfo
+            else str(moment)
+        )
+        day = local_day(moment)
     flags = line.flags
-    return (
-        *fixed,
-        line.transaction_id,
-        line.order_ref,
-        line.sub_order_ref,
-        line.related_ref,
-        line.kind,
-        line.amount,
-        line.balance,
-        line.date.strftime("%Y-%m-%d %H:%M:%S") if line.date else None,
-        _local_day(line.date, tz),
-        (line.counterparty or None) and line.counterparty[:256],
-        (line.description or None) and line.description[:1024],
-        line.row_number,
-        json.dumps(line.raw, ensure_ascii=False, default=str) if line.raw else None,
-        row_hash(line),
-        ",".join(flags) if flags else None,
-        parser_base.FLAG_UNCLASSIFIED in flags,
-        False,
-        "new",
-        uid,
-        uid,
-        now,
-        now,
+    amount = line.amount
+    balance = line.balance
+    row_number = line.row_number
+    return "\t".join(
+        (
+            prefix,
+            _copy_text(line.transaction_id),
+            _copy_text(line.order_ref),
+            _copy_text(line.sub_order_ref),
+            _copy_text(line.related_ref),
+            _copy_text(line.kind),
+            "\\N" if amount is None else str(amount),
+            "\\N" if balance is None else str(balance),
+            date,
+            day,
+            _copy_cut(line.counterparty, 256),
+            _copy_cut(line.description, 1024),
+            "\\N" if row_number is None else str(row_number),
+            row_hash(line),
+            _copy_text(",".join(flags)) if flags else "\\N",
+            "t" if parser_base.FLAG_UNCLASSIFIED in flags else "f",
+            suffix,
+        )
     )
 
 
-def _local_day(moment, tz):
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC).astimezone(tz).strftime("%Y-%m-%d")
+def _raw_text(raw):
+    """A source row as JSON in COPY text (JSON escapes control characters,
+    only its backslashes need doubling)."""
+    text = json.dumps(raw, ensure_ascii=False, default=str)
+    return text.replace("\\", "\\\\") if "\\" in text else text
+
+
+def _chunk_bounds(lines, size):
+    """(start, end) slices of about ``size`` lines, never cutting the lines
+    split from one source row apart (their raw row is stored with them)."""
+    start, total = 0, len(lines)
+    while start < total:
+        end = min(start + size, total)
+        while (
+            end < total
+            and lines[end].row_number is not None
+            and lines[end].row_number == lines[end - 1].row_number
+        ):
+            end += 1
+        yield start, end
+        start = end
+
+
+def _ensure_stages(cr):
+    columns = SQL(", ").join(SQL.identifier(name) for name in LINE_COLUMNS)
+    cr.execute(
+        SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DELETE ROWS AS "
+            "SELECT %s FROM ec_settlement_line WITH NO DATA; "
+            "CREATE TEMP TABLE IF NOT EXISTS %s "
+            "(row_number integer, raw jsonb) ON COMMIT DELETE ROWS",
+            SQL.identifier(_LINE_STAGE),
+            columns,
+            SQL.identifier(_RAW_STAGE),
+        )
+    )
+    return columns
 
 
 def insert_lines(
@@ -233,98 +312,149 @@ def insert_lines(
 ):
     """Insert the rows of ``parsed``; skip ids already imported; find conflicts.
 
-    Returns {"inserted": n, "duplicates": n, "conflicts": [...]}; a conflict is
-    a row whose (shop, channel, transaction id) exists with different data:
-    the stored row is flagged, never overwritten.
+    Returns {"inserted": n, "duplicates": n, "conflict_count": n,
+    "conflicts": [...]}; a conflict is a row whose (shop, channel, transaction
+    id) exists with different data: the stored row is flagged, never
+    overwritten (details of the first ``MAX_CONFLICT_DETAILS`` are returned).
+
+    Lines go in chunks (COPY into session staging tables, then one INSERT ...
+    ON CONFLICT DO NOTHING), all in the caller's transaction: a crash leaves
+    nothing. The raw source row is stored once in ``ec_settlement_raw_row``
+    (bill, row number), not on every line split from it, and only when at
+    least one of its lines is new. ``uid`` is unused: lines carry no author
+    of their own, their bill does.
     """
-    cr.execute("SELECT now() AT TIME ZONE 'UTC'")
-    now = cr.fetchone()[0].strftime("%Y-%m-%d %H:%M:%S.%f")
-    fixed = (bill_id, shop_id, company_id, currency_id, platform, parsed.channel)
-    tz = ZoneInfo(tz_name or "UTC")
-    buffer = io.StringIO()
-    write = buffer.write
-    for line in parsed.lines:
-        record = _line_record(line, fixed, uid, now, tz)
-        write("\t".join(map(_copy_text, record)))
-        write("\n")
-    buffer.seek(0)
-    columns = SQL(", ").join(SQL.identifier(name) for name in LINE_COLUMNS)
-    cr.execute("DROP TABLE IF EXISTS ec_line_stage")
-    cr.execute(
-        SQL(
-            "CREATE TEMP TABLE ec_line_stage ON COMMIT DROP AS "
-            "SELECT %s FROM ec_settlement_line WITH NO DATA",
-            columns,
-        )
+    prefix = "\t".join(
+        _copy_text(value)
+        for value in (bill_id, shop_id, company_id, currency_id, platform)
     )
-    # COPY takes no parameters: the column list is made of constant names.
-    copy_sql = SQL("COPY ec_line_stage (%s) FROM STDIN", columns)
-    cr._obj.copy_expert(copy_sql.code, buffer)
-    cr.execute(
-        SQL(
-            """
-            WITH inserted AS (
-                INSERT INTO ec_settlement_line (%s)
-                SELECT %s FROM ec_line_stage
-                ON CONFLICT (shop_id, channel, transaction_id) DO NOTHING
-                RETURNING 1
-            )
-            SELECT count(*) FROM inserted
-            """,
-            columns,
-            columns,
+    prefix += "\t" + _copy_text(parsed.channel)
+    suffix = "f\tnew"
+    local_day = _LocalDays(tz_name)
+    columns = _ensure_stages(cr)
+    line_stage = SQL.identifier(_LINE_STAGE)
+    raw_stage = SQL.identifier(_RAW_STAGE)
+    # COPY takes no parameters: the column lists are made of constant names.
+    copy_lines = SQL("COPY %s (%s) FROM STDIN", line_stage, columns).code
+    copy_raw = SQL("COPY %s (row_number, raw) FROM STDIN", raw_stage).code
+    insert = SQL(
+        """
+        WITH inserted AS (
+            INSERT INTO ec_settlement_line (%(columns)s)
+            SELECT %(columns)s FROM %(lines)s
+            ON CONFLICT (shop_id, channel, transaction_id) DO NOTHING
+            RETURNING row_number
+        ), raw_rows AS (
+            INSERT INTO ec_settlement_raw_row (settlement_id, row_number, raw)
+            SELECT %(bill)s, stage.row_number, stage.raw FROM %(raw)s stage
+             WHERE stage.row_number IN (SELECT row_number FROM inserted)
+            ON CONFLICT (settlement_id, row_number) DO NOTHING
         )
+        SELECT count(*) FROM inserted
+        """,
+        columns=columns,
+        lines=line_stage,
+        raw=raw_stage,
+        bill=bill_id,
     )
-    inserted = cr.fetchone()[0]
+    lines = parsed.lines
+    inserted = conflict_count = 0
     conflicts = []
-    if inserted < len(parsed.lines):
-        cr.execute(
+    empty = SQL("TRUNCATE %s, %s", line_stage, raw_stage)
+    for start, end in _chunk_bounds(lines, CHUNK_LINES):
+        if start:
+            # Between chunks: keep the stage small for the conflict join.
+            cr.execute(empty)
+        chunk = lines[start:end]
+        raw_rows, seen = [], set()
+        for line in chunk:
+            number = line.row_number
+            if number is not None and line.raw and number not in seen:
+                seen.add(number)
+                raw_rows.append(f"{number}\t{_raw_text(line.raw)}")
+        text = "\n".join(_line_text(line, prefix, suffix, local_day) for line in chunk)
+        cr._obj.copy_expert(copy_lines, io.StringIO(text + "\n"))
+        del text
+        if raw_rows:
+            cr._obj.copy_expert(copy_raw, io.StringIO("\n".join(raw_rows) + "\n"))
+        del raw_rows
+        cr.execute(insert)
+        chunk_inserted = cr.fetchone()[0]
+        inserted += chunk_inserted
+        if chunk_inserted < len(chunk):
+            found = _flag_conflicts(
+                cr, line_stage, raw_stage, MAX_CONFLICT_DETAILS - len(conflicts)
+            )
+            conflict_count += found[0]
+            conflicts += found[1]
+    if lines:
+        # Empty for the next bill of this transaction. DELETE, not TRUNCATE:
+        # a TRUNCATE (new files, catalog rows) costs more than deleting a
+        # bill's rows, and the commit truncates them anyway (ON COMMIT).
+        cr.execute(SQL("DELETE FROM %s; DELETE FROM %s", line_stage, raw_stage))
+    return {
+        "inserted": inserted,
+        "duplicates": len(lines) - inserted - conflict_count,
+        "conflict_count": conflict_count,
+        "conflicts": conflicts,
+    }
+
+
+def _flag_conflicts(cr, line_stage, raw_stage, limit):
+    """Staged rows whose id is stored with other data: flag the stored rows;
+    return (how many, details of at most ``limit``)."""
+    cr.execute(
+        SQL(
             """
-            SELECT s.transaction_id, s.row_number, line.id, line.settlement_id,
-                   s.kind, s.amount, s.order_ref, s.raw
-              FROM ec_line_stage s
+            SELECT count(*) OVER (), s.transaction_id, s.row_number, line.id,
+                   line.settlement_id, s.kind, s.amount, s.order_ref, r.raw
+              FROM %s s
               JOIN ec_settlement_line line
                 ON line.shop_id = s.shop_id
                AND line.channel = s.channel
                AND line.transaction_id = s.transaction_id
+              LEFT JOIN %s r ON r.row_number = s.row_number
              WHERE line.row_hash != s.row_hash
-            """
+             ORDER BY s.row_number, s.transaction_id
+             LIMIT %s
+            """,
+            line_stage,
+            raw_stage,
+            max(limit, 1),
         )
-        for (
-            txn,
-            row_number,
-            line_id,
-            other_bill,
-            kind,
-            amount,
-            order_ref,
-            raw,
-        ) in cr.fetchall():
-            conflicts.append(
-                {
-                    "transaction_id": txn,
-                    "row_number": row_number,
-                    "existing_line_id": line_id,
-                    "existing_bill_id": other_bill,
-                    "kind": kind,
-                    "amount": str(amount),
-                    "order_ref": order_ref,
-                    "raw": raw,
-                }
-            )
-        if conflicts:
-            cr.execute(
-                """
-                UPDATE ec_settlement_line
-                   SET is_conflict = TRUE,
-                       flags = concat_ws(',', NULLIF(flags, ''), 'conflict')
-                 WHERE id = ANY(%s) AND NOT is_conflict
-                """,
-                [[c["existing_line_id"] for c in conflicts]],
-            )
-    cr.execute("DROP TABLE ec_line_stage")
-    return {
-        "inserted": inserted,
-        "duplicates": len(parsed.lines) - inserted - len(conflicts),
-        "conflicts": conflicts,
-    }
+    )
+    rows = cr.fetchall()
+    if not rows:
+        return 0, []
+    cr.execute(
+        SQL(
+            """
+            UPDATE ec_settlement_line line
+               SET is_conflict = TRUE,
+                   flags = concat_ws(',', NULLIF(line.flags, ''), 'conflict')
+              FROM %s s
+             WHERE line.shop_id = s.shop_id
+               AND line.channel = s.channel
+               AND line.transaction_id = s.transaction_id
+               AND line.row_hash != s.row_hash
+               AND NOT line.is_conflict
+            """,
+            line_stage,
+        )
+    )
+    keys = (
+        "transaction_id",
+        "row_number",
+        "existing_line_id",
+        "existing_bill_id",
+        "kind",
+        "amount",
+        "order_ref",
+        "raw",
+    )
+    details = []
+    for row in rows[: max(limit, 0)]:
+        detail = dict(zip(keys, row[1:], strict=True))
+        detail["amount"] = str(detail["amount"])
+        details.append(detail)
+    return rows[0][0], details

@@ -13,7 +13,8 @@ Steps (``run``):
 2. classify the rest: ``unknown_order`` (names an order Odoo lacks) or
    ``shop_level`` (names none: ads, deposits, service charges);
 3. payouts: each payout row to one bank statement line of the shop's bank
-   journal (opposite amount, within the payout window, closest date first);
+   journal not reconciled yet (opposite amount, within the payout window;
+   a line naming the payout's reference first, then the closest date);
 4. shop-level fees allocated to the orders settled the same day;
 5. per order: expected amount (invoiced less credit notes, or ordered less
    returns when not invoiced) against settled income, fees with their share
@@ -93,6 +94,7 @@ def run(env, shops, *, now=None):
         return result
 
     _prepare_roles(env, shops)
+    timings["analyze"] = _analyze_if_stale(cr)
     stats["rows"] = step("count", _count_rows)
     stats.update(step("link_orders", _link_orders))
     stats.update(step("payouts", _match_payouts))
@@ -163,6 +165,35 @@ def _prepare_roles(env, shops):
                 SQL(", ").join(SQL("(%s, %s, %s, %s)", *row) for row in rows),
             )
         )
+    cr.execute("ANALYZE ec_tmp_kind_role")
+
+
+# Tables the matching statements join; their planner statistics matter.
+_ANALYZED_TABLES = ("ec_settlement_line", "sale_order", "sale_order_line")
+
+
+def _analyze_if_stale(cr):
+    """ANALYZE the joined tables when a bulk import left their statistics stale.
+
+    Matching runs right after imports, before autovacuum has looked at the
+    new rows: with no statistics the planner expects one row everywhere and
+    picks nested loops, which turn a second into minutes on a month of rows.
+    Only tables changed by more than a fifth since their last analysis (and
+    by at least 10,000 rows) are analyzed: a few hundred ms each.
+    """
+    start = time.perf_counter()
+    cr.execute(
+        """
+        SELECT relname FROM pg_stat_user_tables
+         WHERE relname = ANY(%s) AND schemaname = current_schema()
+           AND n_mod_since_analyze >= 10000
+           AND n_mod_since_analyze > n_live_tup / 5
+        """,
+        [list(_ANALYZED_TABLES)],
+    )
+    for (table,) in cr.fetchall():
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+    return round(time.perf_counter() - start, 3)
 
 
 def _count_rows(cr, shop_ids):
@@ -181,7 +212,13 @@ def _link_orders(cr, shop_ids):
     cr.execute(
         """
         UPDATE ec_settlement_line line
-           SET sale_order_id = so.id, match_state = 'matched'
+           SET sale_order_id = so.id, match_state = 'matched',
+               -- the order line in the same write: each row is written once
+               sale_order_line_id = CASE WHEN line.sub_order_ref IS NOT NULL THEN (
+                   SELECT sol.id FROM sale_order_line sol
+                    WHERE sol.order_id = so.id
+                      AND sol.ec_sub_order_ref = line.sub_order_ref
+                    ORDER BY sol.id LIMIT 1) END
           FROM sale_order so
          WHERE line.shop_id = ANY(%s)
            AND line.sale_order_id IS NULL
@@ -263,12 +300,17 @@ def _match_payouts(cr, shop_ids):
             """
             WITH candidates AS (
                 SELECT line.id AS line_id, st.id AS st_id,
-                       abs(move.date - line.date_local) AS gap
+                       abs(move.date - line.date_local) AS gap,
+                       -- the bank line names the payout: it wins over dates
+                       CASE WHEN strpos(st.payment_ref, line.transaction_id) > 0
+                              OR strpos(st.payment_ref, line.related_ref) > 0
+                            THEN 0 ELSE 1 END AS ref_miss
                   FROM ec_settlement_line line
                   JOIN ec_shop shop ON shop.id = line.shop_id
                   JOIN account_bank_statement_line st
                     ON st.journal_id = shop.bank_journal_id
                    AND st.amount = -line.amount
+                   AND NOT COALESCE(st.is_reconciled, FALSE)
                   JOIN account_move move ON move.id = st.move_id
                  WHERE line.shop_id = ANY(%s)
                    AND line.kind = 'payout'
@@ -281,10 +323,10 @@ def _match_payouts(cr, shop_ids):
                         WHERE other.statement_line_id = st.id)
             ), ranked AS (
                 SELECT line_id, st_id,
-                       row_number() OVER (PARTITION BY line_id ORDER BY gap, st_id)
-                           AS by_line,
-                       row_number() OVER (PARTITION BY st_id ORDER BY gap, line_id)
-                           AS by_st
+                       row_number() OVER (PARTITION BY line_id
+                                          ORDER BY ref_miss, gap, st_id) AS by_line,
+                       row_number() OVER (PARTITION BY st_id
+                                          ORDER BY ref_miss, gap, line_id) AS by_st
                   FROM candidates
             )
             UPDATE ec_settlement_line line
@@ -370,12 +412,8 @@ def _compute_orders(cr, shop_ids):
          LEFT JOIN allocated ON allocated.order_id = so.id
              WHERE so.ec_shop_id = ANY(%(shops)s)
         )
-        UPDATE sale_order so
-           SET ec_expected_amount = computed.expected,
-               ec_settled_amount = computed.income,
-               ec_fee_amount = computed.fees,
-               ec_last_settlement_date = computed.last_date,
-               ec_match_state = CASE
+        , stated AS (
+            SELECT computed.*, CASE
                    WHEN computed.income_rows = 0 THEN 'unsettled'
                    WHEN abs(computed.income - computed.expected) <= computed.tolerance
                        THEN CASE WHEN computed.has_refund
@@ -383,9 +421,23 @@ def _compute_orders(cr, shop_ids):
                                  THEN 'refunded' ELSE 'settled' END
                    WHEN computed.income < computed.expected THEN 'partial'
                    ELSE 'over'
-               END
-          FROM computed
-         WHERE computed.id = so.id
+               END AS state
+              FROM computed
+        )
+        UPDATE sale_order so
+           SET ec_expected_amount = stated.expected,
+               ec_settled_amount = stated.income,
+               ec_fee_amount = stated.fees,
+               ec_last_settlement_date = stated.last_date,
+               ec_match_state = stated.state
+          FROM stated
+         WHERE stated.id = so.id
+           -- unchanged orders are not rewritten (re-runs touch only news)
+           AND (so.ec_expected_amount, so.ec_settled_amount, so.ec_fee_amount,
+                so.ec_last_settlement_date, so.ec_match_state)
+               IS DISTINCT FROM (stated.expected::numeric, stated.income::numeric,
+                                 stated.fees::numeric, stated.last_date,
+                                 stated.state::varchar)
         """,
         {"shops": shop_ids},
     )
