@@ -599,6 +599,18 @@ class EcSettlement(models.Model):
         if unmatched:
             self._run_matching(unmatched.shop_id)
         stats = posting.post(self.env, self)
+        skipped = self.browse(stats.get("skipped_bills", []))
+        if skipped:
+            skipped._message_log_batch(
+                bodies=dict.fromkeys(
+                    skipped.ids,
+                    self.env._(
+                        "Not posted: this bill details money that the shop's "
+                        "wallet ledger bill posts. Its rows are linked to their "
+                        "orders, not counted twice."
+                    ),
+                )
+            )
         # One note per bill with its own counts, logged in one batch.
         by_bill = stats.pop("by_bill", {})
         if by_bill:

@@ -84,6 +84,13 @@ class SaleOrder(models.Model):
             order.ec_settlement_line_count = lines.get(order, 0)
             order.ec_exception_count = exceptions.get(order, 0)
 
+    def message_post(self, **kwargs):
+        # Only inside account.move._invoice_paid_hook under our batch posting,
+        # which logs these notes itself in one batch.
+        if self.env.context.get("ec_skip_invoice_paid_post"):
+            return self.env["mail.message"]
+        return super().message_post(**kwargs)
+
     @api.model
     def _ec_invoice_delivered(self, shops=None):
         """Invoice delivered platform orders: one invoice per shop and day.

@@ -17,7 +17,10 @@ def _fee(*items):
     return {"column": "fee_item", "equals": list(items)}
 
 
-_GOODS = _fee("货款", "定金货款", "尾款货款")
+# 代收配送费 is freight the buyer paid, collected by JD for the merchant:
+# part of the order's income (Odoo's order carries it as a shipping line),
+# not a logistics charge, so it is order income, not shipping_fee.
+_GOODS = _fee("货款", "定金货款", "尾款货款", "代收配送费")
 
 JD_SETTLEMENT_SPEC = {
     "code": "jd_settlement",
@@ -58,12 +61,12 @@ JD_SETTLEMENT_SPEC = {
         "out": ["支出", "应付"],
     },
     "amount": {"column": "amount", "sign": "direction", "allow_empty": False},
-    # §4.4; promotion/京豆/东券 items are unconfirmed: other + flagged.
+    # §4.4, except 代收配送费 (buyer-paid freight: income, see _GOODS);
+    # promotion/京豆/东券 items are unconfirmed: other + flagged.
     "rules": [
         {"when": [_GOODS, {"sign": "negative"}], "kind": "refund"},
         {"when": _GOODS, "kind": "sale"},
         {"when": _fee("佣金"), "kind": "commission"},
-        {"when": _fee("代收配送费"), "kind": "shipping_fee"},
         {"when": _fee("价保扣款", "售后卖家赔付费"), "kind": "adjustment"},
     ],
     # 单据编号 is given as the row key (§0.6), but a document (order,

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools import xlsx
 
@@ -29,6 +30,10 @@ class EcReportMixin(models.AbstractModel):
     _ec_date_field = "date"
     # Fields that are percentages (aggregated as ratios, exported as %).
     _ec_percent_fields = ()
+    # Memory of the sorts and hashes of a report's query, for the request
+    # (None: the server's): grouping a month of facts in 4 MB (the default)
+    # spills to disk.
+    _ec_work_mem = None
 
     # ------------------------------------------------------------------
     # Queries
@@ -36,17 +41,18 @@ class EcReportMixin(models.AbstractModel):
 
     @api.model
     def _ec_report_session(self):
-        """Run report queries without PostgreSQL's JIT compiler, with room
-        to sort and group in memory.
+        """Run report queries without PostgreSQL's JIT compiler.
 
         These views are large analytical queries; with ``jit = on`` (the
         server default) PostgreSQL spends seconds compiling them (a month of
-        a million rows: most of the time). With the default ``work_mem``
-        (4 MB) grouping the profit facts of a month (~460k rows per SKU)
-        sorts on disk. ``SET LOCAL`` lasts until the end of the current
-        transaction only, that is, the current request.
+        a million rows: most of the time). ``SET LOCAL`` lasts until the end
+        of the current transaction only, that is, the current request.
         """
-        self.env.cr.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+        self.env.cr.execute("SET LOCAL jit = off")
+        if self._ec_work_mem:
+            self.env.cr.execute(
+                SQL("SELECT set_config('work_mem', %s, true)", self._ec_work_mem)
+            )
 
     @api.model
     def _read_group(self, *args, **kwargs):

@@ -87,7 +87,7 @@ class EcReportProfit(models.Model):
         # live (see ec_report_profit_store). Costs per day and shop from the
         # stored costs per move (id: move id * 8 + 4): same ids and sums as
         # ``cost_facts(1, grouped=True)``.
-        notes = store.has_notes(self.env)
+        notes, cost_notes = store.has_notes(self.env)
         cost = SQL(
             """SELECT MIN(c.id / 8) * 2 + 1 AS id, 'cost'::varchar AS source,
                       c.date, c.shop_id, c.company_id, %s,
@@ -96,7 +96,7 @@ class EcReportProfit(models.Model):
                  FROM (%s) c
                 GROUP BY c.date, c.shop_id, c.company_id""",
             zero_kinds(),
-            store.cost_rows(notes, self.env["ec.report.profit.sku"]._facts_cost),
+            store.cost_rows(cost_notes, self.env["ec.report.profit.sku"]._facts_cost),
         )
         parts = [store.stored_day_facts(notes)]
         if notes:

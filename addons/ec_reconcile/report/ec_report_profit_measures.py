@@ -171,12 +171,25 @@ def cost_facts(tag, grouped=False, orders=None):
             quantity=quantity,
         )
         group = SQL()
+    # Of some orders: read from them (their lines, their moves by index), not
+    # from every move with a filter at the end.
+    source = SQL(
+        """stock_move sm
+          JOIN sale_order_line sol ON sol.id = sm.sale_line_id
+          JOIN sale_order so ON so.id = sol.order_id"""
+    )
+    if orders is not None:
+        source = SQL(
+            """(SELECT DISTINCT keys.sale_order_id FROM (%s) keys) k
+          JOIN sale_order so ON so.id = k.sale_order_id
+          JOIN sale_order_line sol ON sol.order_id = so.id
+          JOIN stock_move sm ON sm.sale_line_id = sol.id""",
+            orders,
+        )
     return SQL(
         """
         %(select)s
-          FROM stock_move sm
-          JOIN sale_order_line sol ON sol.id = sm.sale_line_id
-          JOIN sale_order so ON so.id = sol.order_id
+          FROM %(source)s
           JOIN ec_shop shop ON shop.id = so.ec_shop_id
           JOIN stock_location src ON src.id = sm.location_id
           JOIN stock_location dest ON dest.id = sm.location_dest_id
@@ -186,11 +199,10 @@ def cost_facts(tag, grouped=False, orders=None):
      LEFT JOIN uom_uom uom_product ON uom_product.id = template.uom_id
          WHERE sm.state = 'done'
            AND (dest.usage = 'customer') != (src.usage = 'customer')
-           %(orders)s
         %(group)s
         """,
         select=select,
-        orders=SQL("AND so.id IN (%s)", orders) if orders is not None else SQL(),
+        source=source,
         group=group,
     )
 

@@ -36,6 +36,10 @@ DIRTY = "ec_report_profit_dirty"
 SKU_FACT = "ec_report_profit_sku_fact"
 DAY_FACT = "ec_report_profit_day_fact"
 COST_FACT = "ec_report_profit_cost_fact"
+# Orders whose costs changed (deliveries done all day long): noted apart, so
+# their money stays read from the stored facts.
+COST_DIRTY = "ec_report_profit_cost_dirty"
+COST_KEYS = "ec_report_profit_cost_keys"
 KEYS = "ec_report_profit_keys"
 NO_DAY = SQL("'infinity'::date")
 # Advisory lock of a refresh: one at a time.
@@ -110,6 +114,8 @@ CREATE TABLE IF NOT EXISTS {COST_FACT} (
     cost numeric, quantity numeric
 );
 CREATE INDEX IF NOT EXISTS {COST_FACT}_order_idx ON {COST_FACT} (sale_order_id);
+CREATE TABLE IF NOT EXISTS {COST_DIRTY} (sale_order_id integer);
+CREATE INDEX IF NOT EXISTS {COST_DIRTY}_order_idx ON {COST_DIRTY} (sale_order_id);
 -- The live part of the reports finds the bill rows of a shop day by it.
 CREATE INDEX IF NOT EXISTS ec_settlement_line_ec_report_day_idx
     ON ec_settlement_line (shop_id, (COALESCE(date_local, 'infinity'::date)));
@@ -235,14 +241,22 @@ BEGIN
     RETURN NULL;
 END $$;
 
+CREATE OR REPLACE FUNCTION ec_report_profit_note_costs(orders integer[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO {COST_DIRTY} (sale_order_id)
+    SELECT DISTINCT u.o FROM unnest(orders) AS u(o)
+     WHERE u.o IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM {COST_DIRTY} d WHERE d.sale_order_id = u.o);
+$$;
+
 -- Cost of goods: done moves of order lines (delivered, returned, revalued,
 -- redated). Moves not done and not done before weigh nothing.
 CREATE OR REPLACE FUNCTION ec_report_profit_note_moves(lines integer[])
 RETURNS void LANGUAGE sql AS $$
-    SELECT ec_report_profit_note(ARRAY(
+    SELECT ec_report_profit_note_costs(ARRAY(
         SELECT DISTINCT sol.order_id FROM sale_order_line sol
          WHERE sol.id = ANY(lines)
-    ), NULL);
+    ));
 $$;
 
 CREATE OR REPLACE FUNCTION ec_report_profit_mark_moves() RETURNS trigger
@@ -276,11 +290,11 @@ END $$;
 -- An order's costs are dated in its shop's time zone, on its shop and company.
 CREATE OR REPLACE FUNCTION ec_report_profit_note_delivered(orders integer[])
 RETURNS void LANGUAGE sql AS $$
-    SELECT ec_report_profit_note(ARRAY(
+    SELECT ec_report_profit_note_costs(ARRAY(
         SELECT DISTINCT sol.order_id FROM sale_order_line sol
           JOIN stock_move sm ON sm.sale_line_id = sol.id AND sm.state = 'done'
          WHERE sol.order_id = ANY(orders)
-    ), NULL);
+    ));
 $$;
 
 CREATE OR REPLACE FUNCTION ec_report_profit_mark_order_shop() RETURNS trigger
@@ -412,7 +426,8 @@ def day_of(date_sql):
 
 
 def has_notes(env):
-    """Whether anything is noted (after flushing what the facts depend on).
+    """Whether money, and costs, are noted (after flushing what the facts
+    depend on): ``(money, costs)``.
 
     Without notes the reports read the stored facts alone: no anti-join, no
     live part (the common case after matching). Same transaction, same
@@ -427,8 +442,14 @@ def has_notes(env):
         env[model].flush_model()
     env["sale.order"].flush_model(["amount_untaxed", "ec_shop_id", "company_id"])
     env["ec.shop"].flush_model(["tz"])
-    env.cr.execute(SQL("SELECT EXISTS (SELECT 1 FROM %s)", SQL.identifier(DIRTY)))
-    return env.cr.fetchone()[0]
+    env.cr.execute(
+        SQL(
+            "SELECT EXISTS (SELECT 1 FROM %s), EXISTS (SELECT 1 FROM %s)",
+            SQL.identifier(DIRTY),
+            SQL.identifier(COST_DIRTY),
+        )
+    )
+    return env.cr.fetchone()
 
 
 def stored_sku_facts(notes=True):
@@ -472,8 +493,9 @@ def stored_day_facts(notes=True):
 
 
 def cost_rows(notes, live_costs):
-    """Cost facts (``COST_COLUMNS``): the stored ones of orders no note makes
-    stale, plus ``live_costs(DIRTY)`` (the noted orders', from the moves)."""
+    """Cost facts (``COST_COLUMNS``): the stored ones of orders no cost note
+    makes stale, plus ``live_costs(COST_DIRTY)`` (the noted orders', from
+    the moves)."""
     columns = SQL(", ").join(SQL("f.%s", SQL.identifier(c)) for c in COST_COLUMNS)
     stored = SQL("SELECT %s FROM %s f", columns, SQL.identifier(COST_FACT))
     if not notes:
@@ -487,9 +509,9 @@ def cost_rows(notes, live_costs):
         SELECT %(columns)s FROM (%(live)s) f
         """,
         stored=stored,
-        dirty=SQL.identifier(DIRTY),
+        dirty=SQL.identifier(COST_DIRTY),
         columns=columns,
-        live=live_costs(DIRTY),
+        live=live_costs(COST_DIRTY),
     )
 
 
@@ -526,6 +548,7 @@ def rebuild(cr, sku_facts, day_facts, cost_facts):
     tables = (SKU_FACT, DAY_FACT, COST_FACT)
     cr.execute(SQL("TRUNCATE %s", SQL(", ").join(SQL.identifier(t) for t in tables)))
     cr.execute(SQL("DELETE FROM %s", SQL.identifier(DIRTY)))
+    cr.execute(SQL("DELETE FROM %s", SQL.identifier(COST_DIRTY)))
     _insert(cr, SKU_FACT, SKU_COLUMNS, sku_facts(None))
     _insert(cr, DAY_FACT, DAY_COLUMNS, day_facts(None))
     _insert(cr, COST_FACT, COST_COLUMNS, cost_facts(None))
@@ -560,56 +583,68 @@ def refresh(cr, sku_facts, day_facts, cost_facts):
     return count
 
 
-def _refresh(cr, sku_facts, day_facts, cost_facts):
+def _take(cr, dirty, keys, columns):
+    """Move the notes of ``dirty`` to the temporary table ``keys``."""
     cr.execute(
         SQL(
             """
-            CREATE TEMP TABLE IF NOT EXISTS %(keys)s (
-                sale_order_id integer, shop_id integer, date date
-            ) ON COMMIT DROP;
+            CREATE TEMP TABLE IF NOT EXISTS %(keys)s (%(columns)s) ON COMMIT DROP;
             TRUNCATE %(keys)s;
             WITH taken AS (DELETE FROM %(dirty)s RETURNING *)
             INSERT INTO %(keys)s SELECT DISTINCT * FROM taken
             """,
-            keys=SQL.identifier(KEYS),
-            dirty=SQL.identifier(DIRTY),
+            keys=SQL.identifier(keys),
+            dirty=SQL.identifier(dirty),
+            columns=SQL(columns),
         )
     )
-    count = cr.rowcount
-    if not count:
+    return cr.rowcount
+
+
+def _refresh(cr, sku_facts, day_facts, cost_facts):
+    count = _take(cr, DIRTY, KEYS, "sale_order_id integer, shop_id integer, date date")
+    costs = _take(cr, COST_DIRTY, COST_KEYS, "sale_order_id integer")
+    if not count and not costs:
         return 0
     cr.execute(SQL("SET LOCAL jit = off"))
-    cr.execute(SQL("ANALYZE %s", SQL.identifier(KEYS)))
-    cr.execute(
-        SQL(
-            """
-            DELETE FROM %(sku)s f USING (%(orders)s) k
-             WHERE f.sale_order_id = k.sale_order_id;
-            DELETE FROM %(sku)s f USING (%(days)s) k
-             WHERE f.sale_order_id IS NULL AND f.shop_id = k.shop_id
-               AND %(day)s = k.date;
-            DELETE FROM %(daily)s f USING (%(days)s) k
-             WHERE f.shop_id = k.shop_id AND %(day)s = k.date;
-            DELETE FROM %(cost)s f USING (%(orders)s) k
-             WHERE f.sale_order_id = k.sale_order_id;
-            """,
-            sku=SQL.identifier(SKU_FACT),
-            daily=SQL.identifier(DAY_FACT),
-            cost=SQL.identifier(COST_FACT),
-            orders=dirty_orders(KEYS),
-            days=dirty_days(KEYS),
-            day=day_of(SQL("f.date")),
+    if count:
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(KEYS)))
+        cr.execute(
+            SQL(
+                """
+                DELETE FROM %(sku)s f USING (%(orders)s) k
+                 WHERE f.sale_order_id = k.sale_order_id;
+                DELETE FROM %(sku)s f USING (%(days)s) k
+                 WHERE f.sale_order_id IS NULL AND f.shop_id = k.shop_id
+                   AND %(day)s = k.date;
+                DELETE FROM %(daily)s f USING (%(days)s) k
+                 WHERE f.shop_id = k.shop_id AND %(day)s = k.date;
+                """,
+                sku=SQL.identifier(SKU_FACT),
+                daily=SQL.identifier(DAY_FACT),
+                orders=dirty_orders(KEYS),
+                days=dirty_days(KEYS),
+                day=day_of(SQL("f.date")),
+            )
         )
-    )
-    _insert(cr, SKU_FACT, SKU_COLUMNS, sku_facts(KEYS))
-    _insert(cr, DAY_FACT, DAY_COLUMNS, day_facts(KEYS))
-    _insert(cr, COST_FACT, COST_COLUMNS, cost_facts(KEYS))
-    if count > 1000:
+        _insert(cr, SKU_FACT, SKU_COLUMNS, sku_facts(KEYS))
+        _insert(cr, DAY_FACT, DAY_COLUMNS, day_facts(KEYS))
+    if costs:
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(COST_KEYS)))
+        cr.execute(
+            SQL(
+                "DELETE FROM %s f USING (%s) k WHERE f.sale_order_id = k.sale_order_id",
+                SQL.identifier(COST_FACT),
+                dirty_orders(COST_KEYS),
+            )
+        )
+        _insert(cr, COST_FACT, COST_COLUMNS, cost_facts(COST_KEYS))
+    if count + costs > 1000:
         # Many facts replaced (a month matched): fresh statistics, or the
         # planner takes the tables for empty and loops over them.
-        for table in (SKU_FACT, DAY_FACT, COST_FACT, DIRTY):
+        for table in (SKU_FACT, DAY_FACT, COST_FACT, DIRTY, COST_DIRTY):
             cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
-    return count
+    return count + costs
 
 
 def uninstall(cr):
@@ -632,6 +667,7 @@ def uninstall(cr):
         DROP FUNCTION IF EXISTS ec_report_profit_mark_shop_tz() CASCADE;
         DROP FUNCTION IF EXISTS ec_report_profit_note_moves(integer[]);
         DROP FUNCTION IF EXISTS ec_report_profit_note_delivered(integer[]);
+        DROP FUNCTION IF EXISTS ec_report_profit_note_costs(integer[]);
         DROP FUNCTION IF EXISTS ec_report_profit_mark_lines() CASCADE;
         DROP FUNCTION IF EXISTS ec_report_profit_mark_allocations() CASCADE;
         DROP FUNCTION IF EXISTS ec_report_profit_mark_order_lines() CASCADE;
@@ -640,6 +676,7 @@ def uninstall(cr):
         DROP FUNCTION IF EXISTS ec_report_profit_mark_order(integer) CASCADE;
         DROP FUNCTION IF EXISTS ec_report_profit_note_orders(integer[]);
         DROP FUNCTION IF EXISTS ec_report_profit_note(integer[], jsonb);
-        DROP TABLE IF EXISTS {SKU_FACT}, {DAY_FACT}, {COST_FACT}, {DIRTY};
+        DROP TABLE IF EXISTS {SKU_FACT}, {DAY_FACT}, {COST_FACT}, {DIRTY},
+            {COST_DIRTY};
         """
     )

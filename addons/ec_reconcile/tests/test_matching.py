@@ -8,6 +8,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
 from .common import EcAccountingCase
 
@@ -481,3 +482,128 @@ class TestExceptionActions(EcAccountingCase):
             2,
         )
         self.assertTrue(fields.Datetime.now())
+
+
+@tagged("post_install", "-at_install")
+class TestMonthFindings(EcAccountingCase):
+    """Findings of the month benchmark (tests/bench/generate_month.py)."""
+
+    def _view_bill(self, bill_type, rows, name):
+        bill = self._bill(rows, name=name)
+        bill.bill_type = bill_type
+        return bill
+
+    def test_two_views_of_the_same_money_count_once(self):
+        order = self._create_order("V-1", [(self.product_a, 1, 100)])
+        self._deliver(order)
+        rows = [
+            {"order_ref": "V-1", "amount": "100"},
+            {"order_ref": "V-1", "amount": "-5", "kind": "commission"},
+        ]
+        detail = self._view_bill("douyin_settle_bill", rows, "settle.json")
+        # Only the detail view imported: it counts.
+        stats = self._match()
+        self.assertEqual(stats["bills_shadowed"], 0)
+        self.assertEqual(order.ec_settled_amount, 100)
+        self.assertEqual(order.ec_fee_amount, -5)
+        ledger = self._view_bill("douyin_account_item", rows, "items.json")
+        stats = self._match()
+        self.assertEqual(stats["bills_shadowed"], 1)
+        self.assertEqual(order.ec_settled_amount, 100, "not twice")
+        self.assertEqual(order.ec_fee_amount, -5)
+        self.assertEqual(order.ec_match_state, "settled")
+        self.assertFalse(self._exceptions("amount_mismatch"))
+        # Both views stay linked to the order (trace).
+        self.assertEqual(detail.line_ids.sale_order_id, order)
+        self.assertEqual(ledger.line_ids.sale_order_id, order)
+        self.assertEqual(order.ec_settlement_line_count, 4)
+
+    def test_merchant_coupon_is_part_of_order_income(self):
+        # Odoo's order is net of the merchant discount; the bill prints the
+        # gross sale and the coupon on its own row.
+        order = self._create_order(
+            "MC-1", [(self.product_a, 1, 100), (self.product_b, 1, -10)]
+        )
+        self._deliver(order)
+        self._invoice(order)
+        self._bill(
+            [
+                {"order_ref": "MC-1", "amount": "100"},
+                {"order_ref": "MC-1", "amount": "-10", "kind": "merchant_coupon"},
+                {"order_ref": "MC-1", "amount": "-0.6", "kind": "payment_fee"},
+            ]
+        )
+        self._match()
+        self.assertEqual(order.ec_expected_amount, 90)
+        self.assertEqual(order.ec_settled_amount, 90)
+        self.assertEqual(order.ec_fee_amount, -0.6)
+        self.assertEqual(order.ec_match_state, "settled")
+        self.assertFalse(self._exceptions("amount_mismatch"))
+
+    def _jd_shop(self):
+        return self.env["ec.shop"].create(
+            {
+                "name": "JD shop",
+                "platform": "jd",
+                "currency_id": self.currency.id,
+                "partner_id": self.platform_partner.id,
+                "wallet_journal_id": self.wallet_journal.id,
+                "tolerance_amount": 0.01,
+                "tz": "Asia/Shanghai",
+            }
+        )
+
+    def _jd_file(self, text=None):
+        path = file_path("ec_reconcile/tests/data/bills/jd_settlement_detail.csv")
+        with open(path, "rb") as handle:
+            content = handle.read().decode("gbk")
+        # The test company keeps its books in USD.
+        content = content.replace("人民币", self.currency.name)
+        return (text(content) if text else content).encode("gbk")
+
+    def test_jd_buyer_paid_freight_is_order_income(self):
+        shop = self._jd_shop()
+        order = self._create_order(
+            "300012345678",
+            [(self.product_a, 1, 199), (self.product_b, 1, 6)],  # goods, freight
+            shop=shop,
+        )
+        self._deliver(order)
+        self._invoice(order)
+        self._credit_note(order, 50)
+        self.env["ec.settlement"]._import_file("jd.csv", self._jd_file(), shop=shop)
+        self._match(shop)
+        # 199 goods + 6 代收配送费 - 50 after-sale refund
+        self.assertEqual(order.ec_expected_amount, 155)
+        self.assertEqual(order.ec_settled_amount, 155)
+        self.assertEqual(order.ec_match_state, "settled")
+
+    def test_mangled_ids_each_raise_their_own_exception(self):
+        shop = self._jd_shop()
+        real = self._create_order("300012345699", [(self.product_a, 1, 89)], shop=shop)
+        # Even an order whose number equals the mangled text is not linked.
+        lookalike = self._create_order(
+            "3.00012E+11", [(self.product_a, 1, 89)], shop=shop
+        )
+        data = self._jd_file(lambda t: t.replace('="300012345699"', "3.00012E+11"))
+        bill = self.env["ec.settlement"]._import_file("jd.csv", data, shop=shop)
+        self._match(shop)
+        mangled = bill.line_ids.filtered(lambda r: "mangled_id" in (r.flags or ""))
+        self.assertEqual(len(mangled), 3)
+        self.assertFalse(mangled.sale_order_id)
+        self.assertFalse(
+            real.ec_settlement_line_count + lookalike.ec_settlement_line_count
+        )
+        domain = [("shop_id", "=", shop.id), ("exception_type", "=", "unknown_order")]
+        unknown = self.env["ec.exception"].search(domain)
+        # Order 300012345678 of the file is not in Odoo either: one exception.
+        exceptions = unknown.filtered(lambda e: e.order_ref == "3.00012E+11")
+        self.assertEqual(len(unknown - exceptions), 1)
+        self.assertEqual(len(exceptions), 3, "one per mangled row, never grouped")
+        self.assertEqual(exceptions.line_ids, mangled)
+        for exc in exceptions:
+            self.assertEqual(len(exc.line_ids), 1)
+            self.assertIn("scientific notation", exc.message)
+            self.assertEqual(exc.found_amount, exc.line_ids.amount)
+        self._match(shop)
+        self.assertEqual(self.env["ec.exception"].search(domain), unknown)

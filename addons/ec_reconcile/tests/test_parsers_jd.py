@@ -35,7 +35,7 @@ def lines_of(bill):
 FIXTURE_LINES = [
     ("sale", D("199.00"), A),
     ("commission", D("-15.92"), A),
-    ("shipping_fee", D("6.00"), A),
+    ("sale", D("6.00"), A),  # 代收配送费: freight the buyer paid, income
     ("sale", D("89.00"), B),
     ("commission", D("-7.12"), B),
     ("refund", D("-50.00"), A),  # after-sale 货款

@@ -405,3 +405,65 @@ class TestPosting(EcAccountingCase):
         self.assertEqual(set(orders.mapped("ec_match_state")), {"settled"})
         bill.action_post()
         self.assertEqual(invoices.payment_state, "paid")
+
+    def test_only_the_ledger_view_is_posted(self):
+        order_a, _b, invoice_a, _ib = self._orders()
+        rows = [
+            {"order_ref": "PA-1", "amount": "100", "date": DAY1},
+            {"order_ref": "PA-1", "amount": "-5", "kind": "commission", "date": DAY1},
+        ]
+        ledger = self._bill(rows, name="fundflow.csv")
+        ledger.bill_type = "wechatpay_fundflow"
+        detail = self._bill(rows, name="trade.csv")
+        detail.bill_type = "wechatpay_tradebill"
+        stats = (ledger | detail).action_post()
+        self.assertEqual(stats["skipped_bills"], detail.ids)
+        self.assertEqual(stats["rows"], 2)
+        self.assertTrue(all(ledger.line_ids.move_id))
+        self.assertFalse(detail.line_ids.move_id)
+        self.assertEqual(detail.state, "matched")
+        self.assertIn("Not posted", detail.message_ids[:1].body)
+        self.assertEqual(self._wallet_balance(), 95, "the money once")
+        self.assertEqual(invoice_a.payment_state, "paid")
+        self.assertEqual(order_a.ec_settled_amount, 100)
+        # Posting the detail bill alone does nothing either.
+        self.assertEqual(detail.action_post()["moves"], 0)
+
+    def test_merchant_coupon_of_an_order_clears_its_receivable(self):
+        order = self._create_order(
+            "MC-1", [(self.product_a, 1, 100), (self.product_b, 1, -10)]
+        )
+        self._deliver(order)
+        invoice = self._invoice(order)
+        self.assertEqual(invoice.amount_total, 90)
+        bill = self._bill(
+            [
+                {"order_ref": "MC-1", "amount": "100", "date": DAY1},
+                {
+                    "order_ref": "MC-1",
+                    "amount": "-10",
+                    "kind": "merchant_coupon",
+                    "date": DAY1,
+                },
+                # A seller-paid red packet naming no order stays an expense.
+                {"amount": "-2", "kind": "merchant_coupon", "date": DAY1},
+            ]
+        )
+        bill.action_post()
+        self.assertEqual(invoice.payment_state, "paid")
+        move = bill.line_ids.move_id
+        receivable = move.line_ids.filtered(lambda x: x.account_id == self.receivable)
+        self.assertEqual(receivable.credit, 90)
+        coupon_account = self.mapping[(self.shop.id, "merchant_coupon")].account_id
+        self.assertEqual(
+            move.line_ids.filtered(lambda x: x.account_id == coupon_account).debit, 2
+        )
+        self.assertEqual(self._wallet_balance(), 88)
+
+    def test_invoice_paid_notes_are_logged_once_per_order(self):
+        order_a, order_b, _ia, _ib = self._orders()
+        self._day_bill().action_post()
+        for order in (order_a, order_b):
+            notes = order.message_ids.filtered(lambda m: "paid" in (m.body or ""))
+            self.assertEqual(len(notes), 1, order.name)
+            self.assertIn(order.invoice_ids.name, notes.body)

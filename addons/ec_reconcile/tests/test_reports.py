@@ -337,9 +337,9 @@ class TestReports(EcAccountingCase):
     # Stored profit facts
     # ------------------------------------------------------------------
 
-    def _noted(self):
+    def _noted(self, table="ec_report_profit_dirty"):
         self.env.flush_all()
-        self.env.cr.execute("SELECT count(*) FROM ec_report_profit_dirty")
+        self.env.cr.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
         return self.env.cr.fetchone()[0]
 
     def _per_product(self, measures):
@@ -419,18 +419,85 @@ class TestReports(EcAccountingCase):
         self.assertEqual(self._noted(), 0)
         self.assertEqual(self._per_product(measures), live)
 
-    def test_profit_costs_stored_and_follow_moves(self):
+    def _sku_totals_both_ways(self):
+        """Per product and month: read from the summary per day and product,
+        and summed from the order-line-level rows."""
+        report = self.env["ec.report.profit.sku"]
+        measures = [
+            "quantity:sum",
+            "revenue:sum",
+            "refund:sum",
+            "net_revenue:sum",
+            "fee_total:sum",
+            "allocated_fee:sum",
+            "cost:sum",
+            "margin:sum",
+        ]
+        domain = [("shop_id", "=", self.shop.id)]
+        groupby = ["product_id", "date:month"]
+        self.assertTrue(report._summary_fits(domain, groupby, measures, None))
+        summary = {
+            (product, month): values
+            for product, month, *values in report._read_group(domain, groupby, measures)
+        }
+        # Grouped by order line too: the summary cannot serve it.
+        by_line = [*groupby, "sale_order_line_id"]
+        self.assertFalse(report._summary_fits(domain, by_line, measures, None))
+        lines = {}
+        for product, month, _line, *values in report._read_group(
+            domain, by_line, measures
+        ):
+            total = lines.setdefault((product, month), [0.0] * len(values))
+            for index, value in enumerate(values):
+                total[index] += value or 0.0
+        self.assertEqual(set(summary), set(lines))
+        for key, values in summary.items():
+            for got, want in zip(values, lines[key], strict=True):
+                self.assertAlmostEqual(got or 0.0, want, places=6, msg=key)
+        # Margin % of a product: of its totals (margin over net revenue).
+        [(_product, percent, margin, net)] = report._read_group(
+            [*domain, ("product_id", "=", self.product_a.id)],
+            ["product_id"],
+            ["margin_percent:avg", "margin:sum", "net_revenue:sum"],
+        )
+        self.assertAlmostEqual(percent, margin * 100.0 / net, places=6)
+        return summary
+
+    def test_profit_sku_summary_equals_order_lines(self):
+        stored = self._sku_totals_both_ways()
+        self.assertTrue(stored, "facts to compare")
+        self.assertFalse(
+            self.env["ec.report.profit.sku"]._summary_fits(
+                [], ["product_id"], ["__count"], None
+            ),
+            "counts are of order-line-level rows",
+        )
+        # A noted change, not refreshed: the summary reads it live too.
+        line_b = self.order_p1.order_line.filtered(
+            lambda line: line.product_id == self.product_b
+        )
+        line_b.price_unit = 50
+        self.assertTrue(self._noted())
+        noted = self._sku_totals_both_ways()
+        self.assertNotEqual(noted, stored, "the change shows")
         self.env["ec.report.profit.sku"]._refresh_facts()
         self.assertEqual(self._noted(), 0)
+        self.assertEqual(self._sku_totals_both_ways(), noted)
+
+    def test_profit_costs_stored_and_follow_moves(self):
+        costs = "ec_report_profit_cost_dirty"
+        self.env["ec.report.profit.sku"]._refresh_facts()
+        self.assertEqual(self._noted(costs), 0)
         self.env.cr.execute(
             "SELECT SUM(cost) FROM ec_report_profit_cost_fact WHERE shop_id = %s",
             [self.shop.id],
         )
         self.assertEqual(self.env.cr.fetchone()[0], 160, "the deliveries' costs")
         self._return(self.order_p1, 1)  # one Tea cup back: 60 of cost
-        self.assertTrue(self._noted(), "the done return notes P1")
+        self.assertEqual(self._noted(costs), 1, "the done return notes P1's costs")
+        self.assertEqual(self._noted(), 0, "not its money")
 
-        def costs():
+        def read_costs():
             [(shop_cost,)] = self._group(
                 "ec.report.profit",
                 [("shop_id", "=", self.shop.id)],
@@ -440,11 +507,11 @@ class TestReports(EcAccountingCase):
             per_product = self._per_product(["cost:sum", "quantity:sum"])
             return shop_cost, per_product[self.product_a]
 
-        live = costs()
+        live = read_costs()
         self.assertEqual(live, (100.0, [60.0, 1.0]), "160 - 60, at once")
         self.env["ec.report.profit.sku"]._refresh_facts()
-        self.assertEqual(self._noted(), 0)
-        self.assertEqual(costs(), live, "stored: the same figures")
+        self.assertEqual(self._noted(costs), 0)
+        self.assertEqual(read_costs(), live, "stored: the same figures")
 
     # ------------------------------------------------------------------
     # Exports

@@ -37,6 +37,10 @@ _logger = logging.getLogger(__name__)
 # Default role of each kind: order income (counts toward an order's settled
 # amount), fee, payout or neutral. ec.fee.kind.mapping can override per shop.
 INCOME_KINDS = ("sale", "refund", "platform_coupon")
+# Merchant-funded discounts: Odoo's order and invoice are net of them while
+# bills print the gross sale and the coupon on a row of its own, so an
+# order's settled income includes them (a coupon naming no order stays a fee).
+ORDER_INCOME_KINDS = (*INCOME_KINDS, "merchant_coupon")
 NEUTRAL_KINDS = ("payout", "deposit")
 ALLOCATED_KINDS = (
     "commission",
@@ -48,6 +52,17 @@ ALLOCATED_KINDS = (
     "adjustment",
     "other",
 )
+
+# Two views of the same money (platform-bills §2, §3, §5): a detail bill
+# explains the wallet ledger's credits row by row. Where a shop has both, only
+# the ledger counts (settled income, fees, allocation, posting) and the detail
+# rows only link to their orders; a shop with only the detail view counts it.
+# {detail view parser code: parser codes of the ledger view}
+LEDGER_VIEWS = {
+    "alipay_trade": ("alipay_signcustomer", "taobao_alipay_signcustomer"),
+    "wechatpay_tradebill": ("wechatpay_fundflow",),
+    "douyin_settle_bill": ("douyin_account_item",),
+}
 
 EXCEPTION_TYPES_COMPUTED = (
     "amount_mismatch",
@@ -93,7 +108,7 @@ def run(env, shops, *, now=None):
         timings[name] = round(time.perf_counter() - start, 3)
         return result
 
-    _prepare_roles(env, shops)
+    stats["bills_shadowed"] = len(_prepare_roles(env, shops))
     timings["analyze"] = _analyze_if_stale(cr)
     stats["rows"] = step("count", _count_rows)
     stats.update(step("link_orders", _link_orders))
@@ -120,11 +135,42 @@ def run(env, shops, *, now=None):
             )
         )
     cr.execute("DROP TABLE IF EXISTS ec_tmp_kind_role")
+    cr.execute("DROP TABLE IF EXISTS ec_tmp_shadow_bill")
     for model in ("ec.settlement.line", "ec.settlement", "sale.order", "ec.exception"):
         env[model].invalidate_model()
     stats["timings"] = timings
     _logger.info("Matching of %s shops: %s", len(shop_ids), stats)
     return stats
+
+
+def shadowed_bill_ids(cr, shop_ids):
+    """Detail-view bills of ``shop_ids`` whose shop also has the ledger view.
+
+    Their rows neither add to orders' amounts nor get posted (LEDGER_VIEWS).
+    """
+    pairs = [
+        (detail, ledger)
+        for detail, ledgers in LEDGER_VIEWS.items()
+        for ledger in ledgers
+    ]
+    cr.execute(
+        SQL(
+            """
+            SELECT detail.id FROM ec_settlement detail
+              JOIN (VALUES %s) AS view(detail_type, ledger_type)
+                ON view.detail_type = detail.bill_type
+             WHERE detail.shop_id = ANY(%s) AND detail.state != 'error'
+               AND EXISTS (SELECT 1 FROM ec_settlement ledger
+                            WHERE ledger.shop_id = detail.shop_id
+                              AND ledger.bill_type = view.ledger_type
+                              AND ledger.state != 'error')
+             GROUP BY detail.id
+            """,
+            SQL(", ").join(SQL("(%s, %s)", *pair) for pair in pairs),
+            list(shop_ids),
+        )
+    )
+    return [row[0] for row in cr.fetchall()]
 
 
 # ---------------------------------------------------------------------------
@@ -141,7 +187,7 @@ def _prepare_roles(env, shops):
         for kind in kinds:
             role = (
                 "income"
-                if kind in INCOME_KINDS
+                if kind in ORDER_INCOME_KINDS
                 else "neutral"
                 if kind in NEUTRAL_KINDS
                 else "fee"
@@ -166,6 +212,17 @@ def _prepare_roles(env, shops):
             )
         )
     cr.execute("ANALYZE ec_tmp_kind_role")
+    # Rows of shadowed detail bills: linked to orders, counted nowhere.
+    cr.execute("DROP TABLE IF EXISTS ec_tmp_shadow_bill")
+    cr.execute(
+        "CREATE TEMP TABLE ec_tmp_shadow_bill (id int PRIMARY KEY) ON COMMIT DROP"
+    )
+    shadowed = shadowed_bill_ids(cr, shops.ids)
+    if shadowed:
+        cr.execute(
+            "INSERT INTO ec_tmp_shadow_bill SELECT unnest(%s::int[])", [shadowed]
+        )
+    return shadowed
 
 
 # Tables the matching statements join; their planner statistics matter.
@@ -224,6 +281,8 @@ def _link_orders(cr, shop_ids):
            AND line.sale_order_id IS NULL
            AND line.order_ref IS NOT NULL
            AND line.kind != 'payout'
+           -- a mangled id is never linked, even when it happens to be equal
+           AND COALESCE(line.flags, '') NOT LIKE '%%mangled_id%%'
            AND so.ec_shop_id = line.shop_id
            AND so.ec_order_ref = line.order_ref
         """,
@@ -241,6 +300,7 @@ def _link_orders(cr, shop_ids):
          WHERE line.shop_id = ANY(%s)
            AND line.sale_order_id IS NULL
            AND line.kind != 'payout'
+           AND COALESCE(line.flags, '') NOT LIKE '%%mangled_id%%'
            AND so.ec_shop_id = line.shop_id
            AND sol.ec_sub_order_ref = COALESCE(line.sub_order_ref, line.order_ref)
         """,
@@ -362,6 +422,8 @@ def _compute_orders(cr, shop_ids):
               JOIN ec_tmp_kind_role role
                 ON role.shop_id = line.shop_id AND role.kind = line.kind
              WHERE line.shop_id = ANY(%(shops)s) AND line.sale_order_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM ec_tmp_shadow_bill shadow
+                               WHERE shadow.id = line.settlement_id)
              GROUP BY line.sale_order_id
         ), invoiced AS (
             SELECT sol.order_id,
@@ -462,7 +524,10 @@ def _allocate_fees(cr, shop_ids):
     cr.execute("DELETE FROM ec_fee_allocation WHERE shop_id = ANY(%s)", [shop_ids])
     cr.execute(
         """
-        WITH fees AS (
+        -- Materialized, and the base restricted to the (shop, day) pairs that
+        -- have shop fees: otherwise every income row of the month is grouped
+        -- for a handful of fees.
+        WITH fees AS MATERIALIZED (
             SELECT line.id, line.shop_id, line.company_id, line.kind, line.amount,
                    line.date_local AS day
               FROM ec_settlement_line line
@@ -470,6 +535,8 @@ def _allocate_fees(cr, shop_ids):
                 ON role.shop_id = line.shop_id AND role.kind = line.kind
              WHERE line.shop_id = ANY(%(shops)s) AND line.match_state = 'shop_level'
                AND role.allocate AND line.amount != 0
+               AND NOT EXISTS (SELECT 1 FROM ec_tmp_shadow_bill shadow
+                               WHERE shadow.id = line.settlement_id)
         ), base AS (
             SELECT line.shop_id, line.date_local AS day,
                    line.sale_order_id,
@@ -481,6 +548,10 @@ def _allocate_fees(cr, shop_ids):
                 ON role.shop_id = line.shop_id AND role.kind = line.kind
              WHERE line.shop_id = ANY(%(shops)s) AND line.sale_order_id IS NOT NULL
                AND role.role = 'income'
+               AND NOT EXISTS (SELECT 1 FROM ec_tmp_shadow_bill shadow
+                               WHERE shadow.id = line.settlement_id)
+               AND (line.shop_id, line.date_local) IN (
+                   SELECT fees.shop_id, fees.day FROM fees)
              GROUP BY line.shop_id, 2, line.sale_order_id, shop.allocation_base
             HAVING SUM(line.amount) > 0
         ), weighted AS (
@@ -550,16 +621,33 @@ def _detect_exceptions(cr, shop_ids, now):
     cr.execute(
         """
         SELECT 'unknown_order' AS type,
-               'unknown:' || line.shop_id || ':' || line.order_ref AS key,
+               CASE WHEN line.mangled_row IS NOT NULL
+                    THEN 'mangled:' || line.mangled_row
+                    ELSE 'unknown:' || line.shop_id || ':' || line.order_ref
+               END AS key,
                line.shop_id, NULL::int AS sale_order_id, line.order_ref,
-               NULL::numeric AS expected, SUM(line.amount) AS found,
+               NULL::numeric AS expected,
+               -- one view of the money when the shop has both
+               COALESCE(SUM(line.amount) FILTER (WHERE NOT line.shadowed),
+                        SUM(line.amount)) AS found,
                MIN(line.date_local) AS date,
                array_agg(line.id ORDER BY line.id) AS line_ids,
                MAX(line.settlement_id) AS settlement_id, NULL::int AS picking_id,
-               NULL::int AS invoice_id, NULL AS detail
-          FROM ec_settlement_line line
-         WHERE line.shop_id = ANY(%(shops)s) AND line.match_state = 'unknown_order'
-         GROUP BY line.shop_id, line.order_ref
+               NULL::int AS invoice_id,
+               CASE WHEN line.mangled_row IS NOT NULL THEN 'mangled' END AS detail
+          FROM (
+            -- An id a spreadsheet mangled (3.67236E+11) may stand for several
+            -- orders: each such row is its own exception, never grouped.
+            SELECT l.id, l.shop_id, l.order_ref, l.amount, l.date_local,
+                   l.settlement_id,
+                   CASE WHEN l.flags LIKE '%%mangled_id%%' THEN l.id END
+                       AS mangled_row,
+                   EXISTS (SELECT 1 FROM ec_tmp_shadow_bill shadow
+                            WHERE shadow.id = l.settlement_id) AS shadowed
+              FROM ec_settlement_line l
+             WHERE l.shop_id = ANY(%(shops)s) AND l.match_state = 'unknown_order'
+          ) line
+         GROUP BY line.shop_id, line.order_ref, line.mangled_row
         """,
         params,
     )
@@ -884,6 +972,14 @@ def _describe(env, cause):
             "Order %(ref)s settled short: expected %(expected)s, settled %(found)s.",
             ref=ref,
             expected=expected,
+            found=found,
+        )
+    if kind == "unknown_order" and cause.get("detail") == "mangled":
+        return _(
+            "Bill row of %(found)s with order number %(ref)s, which a "
+            "spreadsheet turned into scientific notation: the real number is "
+            "lost. Find the order from the bill's other columns.",
+            ref=ref,
             found=found,
         )
     if kind == "unknown_order":

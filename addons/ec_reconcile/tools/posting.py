@@ -23,7 +23,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL, float_is_zero
 
-from .matching import INCOME_KINDS
+from .matching import INCOME_KINDS, ORDER_INCOME_KINDS, shadowed_bill_ids
 
 _logger = logging.getLogger(__name__)
 
@@ -37,8 +37,12 @@ def post(env, bills):
         env[model].flush_model()
     cr = env.cr
     bills = bills.filtered(lambda b: b.state != "error")
+    # A detail view of money the shop's ledger bill posts is never posted
+    # (matching.LEDGER_VIEWS): it would count every settlement twice.
+    shadowed = bills.browse(shadowed_bill_ids(cr, bills.shop_id.ids)) & bills
+    bills -= shadowed
     if not bills:
-        return {"moves": 0, "rows": 0}
+        return {"moves": 0, "rows": 0, "skipped_bills": shadowed.ids}
     try:
         with cr.savepoint(flush=False):
             cr.execute(
@@ -57,7 +61,7 @@ def post(env, bills):
             )
         ) from None
     if not row_ids:
-        return {"moves": 0, "rows": 0}
+        return {"moves": 0, "rows": 0, "skipped_bills": shadowed.ids}
     shops = bills.shop_id
     templates = env["ec.voucher.template"].search(
         [("company_id", "in", shops.company_id.ids)]
@@ -82,7 +86,12 @@ def post(env, bills):
     cr.execute("DROP TABLE IF EXISTS ec_tmp_post")
     env["ec.settlement.line"].invalidate_model(["move_id"])
     bills._update_posted_state()
-    stats = {"moves": len(moves), "rows": len(row_ids), **reconciled}
+    stats = {
+        "moves": len(moves),
+        "rows": len(row_ids),
+        "skipped_bills": shadowed.ids,
+        **reconciled,
+    }
     _logger.info("Posted %s: %s", bills.ids[:10], stats)
     stats["by_bill"] = by_bill
     return stats
@@ -285,7 +294,9 @@ def _reconcile(env, plan, moves):
             nodes.append(line | suspense)
             statements += 1
     if nodes:
-        Line._reconcile_plan(nodes)
+        # Sale's "invoice paid" hook posts one chatter message per order:
+        # our flag has them logged in one batch (models/account_move.py).
+        Line.with_context(ec_batch_paid_hook=True)._reconcile_plan(nodes)
     return {"reconciled": invoices, "payouts_reconciled": statements}
 
 
@@ -380,10 +391,18 @@ class _Context:
                 message += _("\n... and %(count)s more.", count=more)
             raise UserError(_("Nothing was posted:\n%s", message))
 
+    @staticmethod
+    def is_income(part):
+        """Order income, as matching counts it: merchant coupons of an order
+        reduce its receivable (the invoice is net of them); a coupon naming
+        no order keeps its fee account."""
+        kind = part["kind"]
+        return kind in INCOME_KINDS or (kind in ORDER_INCOME_KINDS and part["matched"])
+
     def counterpart_account(self, template, shop, part):
         kind = part["kind"]
         company = shop.company_id
-        if kind in INCOME_KINDS:
+        if self.is_income(part):
             if part["matched"]:
                 account = (
                     template.receivable_account_id
@@ -459,7 +478,7 @@ class _Context:
             total += amount
             account = self.counterpart_account(template, shop, part)
             kind = part["kind"]
-            is_receivable = kind in INCOME_KINDS and part["matched"]
+            is_receivable = self.is_income(part) and part["matched"]
             invoice = (
                 part["invoice_id"]
                 if is_receivable and template.reconcile_invoices
@@ -467,7 +486,7 @@ class _Context:
             )
             label_kind = (
                 self.env._("Income")
-                if kind in INCOME_KINDS
+                if self.is_income(part)
                 else self.kind_labels.get(kind, kind)
             )
             # A payout the bank shows gets its own line, reconciled with
